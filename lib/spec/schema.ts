@@ -1,0 +1,179 @@
+import { z } from "zod";
+
+/**
+ * The structural schema of a cluster spec (`kubeforge.yaml` or TypeScript props): field types,
+ * allowed values and defaults. Rules that relate fields to each other live in `validate.ts`.
+ * Descriptions here become the JSON Schema used for editor completion.
+ */
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const ipv4 = z
+  .string()
+  .describe("An IPv4 address, e.g. 192.0.2.11.")
+  .check(z.ipv4({ message: "be an IPv4 address such as 192.0.2.11" }));
+
+const cidr = z.string().describe("An IPv4 CIDR block, e.g. 10.96.0.0/12.");
+
+export const RoleSchema = z
+  .enum(["control-plane", "etcd", "worker"])
+  .describe("A node role. control-plane runs the API server, controller-manager and scheduler.");
+
+export const TaintSchema = z
+  .strictObject({
+    key: z.string().min(1).describe("Taint key, a qualified name."),
+    value: z.string().optional().describe("Taint value."),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).describe("Taint effect."),
+  })
+  .describe("A node taint (https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/).");
+
+export const NodeSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .describe("Node name: a DNS label (lowercase letters, digits, '-'), unique in the cluster."),
+    roles: z.array(RoleSchema).min(1).describe("What the node runs."),
+    address: ipv4.describe("The node's internal IPv4 address: advertise, peer and node IP."),
+    externalAddress: ipv4
+      .optional()
+      .describe("An optional public IPv4 address, added to serving certificates."),
+    labels: z.record(z.string(), z.string()).default({}).describe("Extra node labels."),
+    taints: z.array(TaintSchema).default([]).describe("Extra node taints."),
+  })
+  .describe("A host of the cluster.");
+
+export const EndpointSchema = z
+  .strictObject({
+    host: z.string().min(1).describe("DNS name or virtual IP in front of the API servers."),
+    port: z.number().int().min(1).max(65535).default(6443).describe("API server port behind the endpoint."),
+  })
+  .describe("The stable API endpoint. Required with more than one control-plane node.");
+
+export const NetworkingSchema = z
+  .strictObject({
+    podCIDR: cidr.default("10.244.0.0/16").describe("Pod network (cluster CIDR)."),
+    serviceCIDR: cidr.default("10.96.0.0/12").describe("Service network: /12 to /28."),
+    nodeCIDRMaskSize: z
+      .number()
+      .int()
+      .default(24)
+      .describe("Prefix length of the pod range each node gets from podCIDR."),
+    dnsDomain: z
+      .string()
+      .default("cluster.local")
+      .describe("Cluster DNS domain (kubelet clusterDomain, CoreDNS zone)."),
+  })
+  .describe("Cluster networks. IPv4.");
+
+export const EtcdSchema = z
+  .strictObject({
+    topology: z
+      .enum(["stacked", "external"])
+      .default("stacked")
+      .describe("stacked: etcd on every control-plane node; external: on the nodes with the etcd role."),
+    version: z
+      .string()
+      .optional()
+      .describe("Override the etcd image tag (e.g. 3.5.24-0). Default: the Kubernetes version's etcd."),
+    dataDir: z.string().default("/var/lib/etcd").describe("etcd data directory on the host."),
+    snapshotCount: z.number().int().min(1).default(10000).describe("etcd --snapshot-count."),
+    quotaBackendBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(8 * 1024 ** 3)
+      .describe("etcd --quota-backend-bytes (default 8 GiB, the recommended maximum)."),
+  })
+  .describe("etcd cluster.");
+
+export const ImagesSchema = z
+  .strictObject({
+    registry: z.string().min(1).default("registry.k8s.io").describe("Registry for control-plane images."),
+  })
+  .describe("Container images.");
+
+export const AuditLogSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("Write an API audit log. Turning this off fails CIS 1.2.16-1.2.19."),
+    path: z.string().default("/var/log/kubernetes/audit/audit.log").describe("Audit log path on the host."),
+    maxAge: z.number().int().min(1).default(30).describe("Days to keep old audit logs."),
+    maxBackup: z.number().int().min(1).default(10).describe("Number of rotated audit logs to keep."),
+    maxSize: z.number().int().min(1).default(100).describe("Size in MiB at which the audit log rotates."),
+  })
+  .describe("API server audit log.");
+
+export const EncryptionSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("Encrypt Secrets at rest in etcd. Turning this off fails CIS 1.2.27/1.2.28."),
+    provider: z
+      .enum(["secretbox", "aescbc"])
+      .default("secretbox")
+      .describe("Encryption provider for Secrets. The key is generated at apply time, never synthesized."),
+  })
+  .describe("Encryption at rest.");
+
+export const SecuritySchema = z
+  .strictObject({
+    anonymousAuth: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Allow anonymous requests to every API server path. Off by default; health endpoints stay reachable for probes.",
+      ),
+    profiling: z.boolean().default(false).describe("Enable /debug/pprof on control-plane components."),
+    auditLog: AuditLogSchema.prefault({}),
+    encryptionAtRest: EncryptionSchema.prefault({}),
+  })
+  .describe("Security settings. Every default is the secure choice.");
+
+export const PkiSchema = z
+  .strictObject({
+    keyAlgorithm: z
+      .enum(["ecdsa-p256", "rsa-2048", "rsa-4096"])
+      .default("ecdsa-p256")
+      .describe("Key algorithm for every key pair."),
+    caValidityDays: z.number().int().min(1).default(3650).describe("Validity of the CAs, in days."),
+    leafValidityDays: z
+      .number()
+      .int()
+      .min(1)
+      .default(365)
+      .describe("Validity of leaf certificates, in days."),
+  })
+  .describe("Certificate plan settings.");
+
+export const ClusterSpecSchema = z
+  .strictObject({
+    name: z.string().describe("Cluster name: a DNS label."),
+    kubernetesVersion: z
+      .string()
+      .optional()
+      .describe("Kubernetes version, `1.34` or `1.34.2`. Default: the newest supported minor."),
+    controlPlane: z
+      .strictObject({ endpoint: EndpointSchema.optional() })
+      .prefault({})
+      .describe("Control plane settings."),
+    nodes: z.array(NodeSchema).describe("The hosts of the cluster."),
+    etcd: EtcdSchema.prefault({}),
+    networking: NetworkingSchema.prefault({}),
+    images: ImagesSchema.prefault({}),
+    security: SecuritySchema.prefault({}),
+    pki: PkiSchema.prefault({}),
+  })
+  .describe("A kubeforge cluster spec.");
+
+/** What a user writes: optional fields may be left out. */
+export type ClusterSpecInput = z.input<typeof ClusterSpecSchema>;
+/** The structurally valid spec with every default applied. */
+export type ClusterSpecParsed = z.output<typeof ClusterSpecSchema>;
+export type NodeSpec = z.output<typeof NodeSchema>;
+export type NodeRole = z.output<typeof RoleSchema>;
+export type Taint = z.output<typeof TaintSchema>;
+
+export { DNS_LABEL };
