@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ClusterApp } from "../app";
 import { Cluster } from "../cluster";
 import { KubeforgeError } from "../errors";
+import { DEFAULT_CLUSTER_SPEC } from "../spec/defaults";
 import { loadSpecFile } from "../spec/load";
 import { ClusterSpecSchema } from "../spec/schema";
 import { resolveClusterSpec } from "../spec/validate";
@@ -53,7 +54,7 @@ export function buildCli(io: Io): Command {
     .option("-c, --config <file>", "cluster spec (kubeforge.yaml); default: the built-in default cluster")
     .action((opts: { config?: string }) => {
       const { spec, source } = readSpec(opts.config);
-      const resolved = resolveClusterSpec(spec ?? undefined, source);
+      const resolved = resolveClusterSpec(spec ?? DEFAULT_CLUSTER_SPEC, source);
       io.out(
         `${source}: valid. Cluster '${resolved.name}', Kubernetes ${resolved.kubernetesVersion}, etcd ${resolved.etcdVersion}, ${resolved.nodes.length} nodes.\n`,
       );

@@ -49,6 +49,41 @@ export const EndpointSchema = z
   })
   .describe("The stable API endpoint. Required with more than one control-plane node.");
 
+export const CniSchema = z
+  .strictObject({
+    plugin: z
+      .enum(["calico", "flannel", "none"])
+      .default("calico")
+      .describe("Pod network plugin. none: bring your own (nodes stay NotReady until one is installed)."),
+    mtu: z
+      .number()
+      .int()
+      .min(1280)
+      .max(9000)
+      .optional()
+      .describe("Pod interface MTU. Default: the plugin's (host MTU minus the encapsulation overhead)."),
+    enforceNetworkPolicy: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Require a plugin that enforces NetworkPolicy (Calico). Flannel cannot: set false to use it.",
+      ),
+  })
+  .describe("Container network interface (CNI).");
+
+export const KubeProxySchema = z
+  .strictObject({
+    mode: z.enum(["iptables", "ipvs", "nftables"]).default("iptables").describe("kube-proxy mode."),
+  })
+  .describe("kube-proxy settings.");
+
+export const HostEntrySchema = z
+  .strictObject({
+    address: ipv4.describe("IPv4 address."),
+    names: z.array(z.string().min(1)).min(1).describe("Host names for the address."),
+  })
+  .describe("An /etc/hosts entry.");
+
 export const NetworkingSchema = z
   .strictObject({
     podCIDR: cidr.default("10.244.0.0/16").describe("Pod network (cluster CIDR)."),
@@ -62,6 +97,16 @@ export const NetworkingSchema = z
       .string()
       .default("cluster.local")
       .describe("Cluster DNS domain (kubelet clusterDomain, CoreDNS zone)."),
+    cni: CniSchema.prefault({}),
+    kubeProxy: KubeProxySchema.prefault({}),
+    extraHosts: z
+      .array(HostEntrySchema)
+      .default([])
+      .describe("Extra /etc/hosts entries on every node (nodes and the endpoint are added automatically)."),
+    sysctls: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .default({})
+      .describe("Overrides of the kernel parameter profile (net.core.somaxconn: 32768, …)."),
   })
   .describe("Cluster networks. IPv4.");
 
@@ -148,6 +193,72 @@ export const PkiSchema = z
   })
   .describe("Certificate plan settings.");
 
+export const LoadBalancerSchema = z
+  .strictObject({
+    provider: z
+      .enum(["kube-vip", "haproxy-keepalived", "external"])
+      .default("kube-vip")
+      .describe(
+        "What serves the endpoint with more than one control-plane node: kube-vip (static pod, ARP virtual IP), haproxy + keepalived on the control-plane nodes, or an external load balancer you run.",
+      ),
+    interface: z
+      .string()
+      .default("eth0")
+      .describe("Network interface that carries the virtual IP (kube-vip, keepalived)."),
+  })
+  .describe("The HA endpoint in front of the API servers.");
+
+export const CloudProviderSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .describe("Cloud provider name passed to the cloud-controller-manager (--cloud-provider)."),
+    image: z.string().min(1).describe("cloud-controller-manager image, pinned by tag or digest."),
+    args: z.array(z.string()).default([]).describe("Extra cloud-controller-manager arguments."),
+  })
+  .describe(
+    "External cloud provider: kubelets run with the external provider and a cloud-controller-manager is deployed.",
+  );
+
+export const ContainerdSchema = z
+  .strictObject({
+    registryMirrors: z
+      .record(z.string(), z.array(z.string().min(1)))
+      .default({})
+      .describe("Registry mirrors by registry host, e.g. { docker.io: [https://mirror.example.internal] }."),
+  })
+  .describe("containerd settings.");
+
+export const KubeletSchema = z
+  .strictObject({
+    maxPods: z.number().int().min(1).max(2500).default(110).describe("Maximum pods per node."),
+    systemReserved: z
+      .record(z.string(), z.string())
+      .default({ cpu: "100m", memory: "256Mi", "ephemeral-storage": "1Gi" })
+      .describe("Resources reserved for the OS (kubelet systemReserved)."),
+    kubeReserved: z
+      .record(z.string(), z.string())
+      .default({ cpu: "100m", memory: "256Mi", "ephemeral-storage": "1Gi" })
+      .describe("Resources reserved for Kubernetes daemons (kubelet kubeReserved)."),
+    evictionHard: z
+      .record(z.string(), z.string())
+      .default({
+        "memory.available": "200Mi",
+        "nodefs.available": "10%",
+        "imagefs.available": "15%",
+        "nodefs.inodesFree": "5%",
+      })
+      .describe("Hard eviction thresholds."),
+    serverTLSBootstrap: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Request the serving certificate through a CSR instead of using the one kubeforge issues from the cluster CA.",
+      ),
+  })
+  .describe("kubelet settings shared by every node.");
+
 export const ClusterSpecSchema = z
   .strictObject({
     name: z.string().describe("Cluster name: a DNS label."),
@@ -156,9 +267,15 @@ export const ClusterSpecSchema = z
       .optional()
       .describe("Kubernetes version, `1.34` or `1.34.2`. Default: the newest supported minor."),
     controlPlane: z
-      .strictObject({ endpoint: EndpointSchema.optional() })
+      .strictObject({
+        endpoint: EndpointSchema.optional(),
+        loadBalancer: LoadBalancerSchema.prefault({}),
+        cloudProvider: CloudProviderSchema.optional(),
+      })
       .prefault({})
       .describe("Control plane settings."),
+    containerd: ContainerdSchema.prefault({}),
+    kubelet: KubeletSchema.prefault({}),
     nodes: z.array(NodeSchema).describe("The hosts of the cluster."),
     etcd: EtcdSchema.prefault({}),
     networking: NetworkingSchema.prefault({}),
