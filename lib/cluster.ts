@@ -1,16 +1,20 @@
 import { Chart } from "cdk8s";
 import { Construct } from "constructs";
+import { securityWarnings } from "./audit/opt-outs";
 import { ControlPlaneNode } from "./control-plane/control-plane-node";
 import { kubeconfig } from "./control-plane/kubeconfig";
 import { EtcdMember } from "./etcd/etcd-member";
 import { HostNode, NodeFile } from "./host/node-file";
+import { ClusterAddons } from "./networking/addons";
 import { paths } from "./paths";
 import { type PkiPlan, planPki, secretPathsOf } from "./pki/plan";
+import { DefaultDenyNetworkPolicies } from "./security/network-policy";
 import { ControlPlaneRbac } from "./security/rbac";
 import { DEFAULT_CLUSTER_SPEC } from "./spec/defaults";
 import { ClusterModel } from "./spec/model";
 import type { ClusterSpecInput } from "./spec/schema";
 import { type ClusterSpec, resolveClusterSpec } from "./spec/validate";
+import { NodeRuntime } from "./worker/node-runtime";
 
 export interface ClusterProps {
   /**
@@ -36,12 +40,15 @@ export class Cluster extends Construct {
   readonly hosts: ReadonlyMap<string, HostNode>;
   /** Cluster objects applied through the API server. */
   readonly objects: Chart;
+  /** One line per protection the spec turns off; `synth` prints them (see lib/audit/opt-outs.ts). */
+  readonly warnings: readonly string[];
 
   constructor(scope: Construct, id: string, props: ClusterProps = {}) {
     super(scope, id);
     this.spec = resolveClusterSpec(props.spec ?? DEFAULT_CLUSTER_SPEC, props.source);
     this.model = new ClusterModel(this.spec);
     this.pki = planPki(this.model);
+    this.warnings = securityWarnings(this.spec);
     const { model, spec } = this;
 
     const nodes = new Construct(this, "nodes");
@@ -58,6 +65,7 @@ export class Cluster extends Construct {
       });
       if (model.etcdMemberOf(node.name)) new EtcdMember(host, "etcd", { model, node });
       if (isControlPlane) new ControlPlaneNode(host, "control-plane", { model, node });
+      new NodeRuntime(host, "runtime", { model, node });
       NodeFile.yaml(
         host,
         "kubelet-kubeconfig",
@@ -76,5 +84,12 @@ export class Cluster extends Construct {
 
     this.objects = new Chart(this, "cluster", { disableResourceNameHashes: true });
     new ControlPlaneRbac(this.objects, "rbac");
+    if (spec.security.defaultDenyNetworkPolicies.length > 0) {
+      new DefaultDenyNetworkPolicies(this.objects, "default-deny", {
+        namespaces: spec.security.defaultDenyNetworkPolicies,
+        podSecurity: spec.security.podSecurity,
+      });
+    }
+    new ClusterAddons(this, "addons", { model });
   }
 }

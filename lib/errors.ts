@@ -28,7 +28,25 @@ export type ErrorCode =
   | "CONFIG_NOT_FOUND"
   | "CONFIG_PARSE"
   | "OUTPUT_DIR"
-  | "INVALID_TREE";
+  | "INVALID_TREE"
+  | "NO_PINNED_CHECKSUM"
+  | "INVALID_SYSCTL"
+  | "SYSCTL_CONFLICT"
+  | "INVALID_REGISTRY_MIRROR"
+  | "ENDPOINT_NOT_IPV4"
+  | "ENDPOINT_PORT_CONFLICT"
+  | "CNI_POLICY_UNSUPPORTED"
+  | "PROXY_MODE_UNSUPPORTED"
+  | "PROXY_MODE_DEPRECATED"
+  | "PKI_DIR_IN_DIST"
+  | "CA_EXISTS"
+  | "PKI_MISSING"
+  | "CERT_EXPIRING"
+  | "CHAIN_INVALID"
+  | "CERT_MISMATCH"
+  | "ENCRYPTION_KEY_CONFLICT"
+  | "AUDIT_INPUT"
+  | "AUDIT_SCORE_TOO_LOW";
 
 /** One problem found in the input: which field, what value, which rule, how to fix it. */
 export interface SpecIssue {

@@ -3,11 +3,27 @@
  * Exported by name (no `export *`), so the public API is exactly this list.
  */
 export { ClusterApp } from "./app";
+export {
+  type AuditLevel,
+  type AuditRequest,
+  auditLevelFor,
+  bodyLoggingRule,
+} from "./audit/audit-policy-rules";
+export type { CheckStatus, Verdict } from "./audit/check";
+export { OPT_OUTS, type OptOut, securityWarnings } from "./audit/opt-outs";
+export { formatReport, reportJson, summaryLine } from "./audit/report";
+export { type AuditReport, BENCHMARK, CHECKS, type CheckResult, runAudit } from "./audit/runner";
+export { type AuditTree, loadTree, treeFromRendered } from "./audit/tree";
 export { Cluster, type ClusterProps } from "./cluster";
 export { ApiServer, apiServerFlags } from "./control-plane/api-server";
 export { ControlPlaneNode } from "./control-plane/control-plane-node";
 export { ControllerManager, controllerManagerFlags } from "./control-plane/controller-manager";
-export { type KubeconfigOptions, kubeconfig } from "./control-plane/kubeconfig";
+export {
+  type EmbeddedKubeconfigOptions,
+  embeddedKubeconfig,
+  type KubeconfigOptions,
+  kubeconfig,
+} from "./control-plane/kubeconfig";
 export { Scheduler, schedulerConfiguration, schedulerFlags } from "./control-plane/scheduler";
 export {
   type ErrorCode,
@@ -24,7 +40,52 @@ export {
   type NodeFileContent,
   type NodeFileProps,
 } from "./host/node-file";
+export { ClusterAddons, type ClusterAddonsProps } from "./networking/addons";
+export {
+  CALICO_CRDS,
+  CALICO_IMAGES,
+  CALICO_VERSION,
+  Calico,
+  type CalicoEncapsulation,
+  type CalicoProps,
+} from "./networking/calico";
+export {
+  CloudControllerManager,
+  type CloudControllerManagerProps,
+  cloudControllerManagerArgs,
+} from "./networking/cloud-controller-manager";
+export { addCni, type CniPlugin, type CniProps } from "./networking/cni";
+export { CoreDns, type CoreDnsProps, corefile } from "./networking/coredns";
+export { FLANNEL_IMAGES, Flannel, type FlannelProps, flannelNetConf } from "./networking/flannel";
+export { HaEndpoint, type HaEndpointProps, KUBE_VIP_IMAGE } from "./networking/ha-endpoint";
+export {
+  DEFAULT_SYSCTLS,
+  HostNetworking,
+  type HostNetworkingProps,
+  KUBELET_KERNEL_DEFAULTS,
+  sysctlProfile,
+} from "./networking/host-networking";
+export {
+  KubeProxy,
+  type KubeProxyProps,
+  kubeProxyConfiguration,
+  kubeProxyKubeconfig,
+} from "./networking/kube-proxy";
 export { paths } from "./paths";
+export {
+  type CertificateCheck,
+  type CheckProblem,
+  checkPki,
+  formatPkiCheck,
+  type PkiCheckResult,
+} from "./pki/check";
+export {
+  CertificateAuthority,
+  type CertificateProblem,
+  generateEncryptionKey,
+  generateServiceAccountKeys,
+  inspectCertificate,
+} from "./pki/generate";
 export {
   type CaId,
   type CertificateAuthorityPlan,
@@ -34,9 +95,25 @@ export {
   planPki,
   secretPathsOf,
 } from "./pki/plan";
+export {
+  generatePki,
+  type PkiReport,
+  type PkiSource,
+  type PkiWriteOptions,
+  pkiLayout,
+  renewPki,
+} from "./pki/store";
 export { auditPolicy } from "./security/audit-policy";
 export { authenticationConfiguration } from "./security/authentication-config";
 export { encryptionConfiguration } from "./security/encryption-config";
+export { DefaultDenyNetworkPolicies, type DefaultDenyNetworkPoliciesProps } from "./security/network-policy";
+export {
+  ADMISSION_CONFIG_PATH,
+  admissionConfiguration,
+  type PodSecurityLevel,
+  type PodSecuritySettings,
+  podSecurityLabels,
+} from "./security/pod-security";
 export { ControlPlaneRbac } from "./security/rbac";
 export { STRONG_CIPHER_SUITES } from "./security/tls";
 export { DEFAULT_CLUSTER_SPEC } from "./spec/defaults";
@@ -58,3 +135,16 @@ export {
   type WriteReport,
   writeRendered,
 } from "./synth";
+export { BootstrapScript, bootstrapScript } from "./worker/bootstrap";
+export { KUBERNETES_BINARY_CHECKSUMS, pinnedKubernetesVersions } from "./worker/checksums";
+export { CloudInitUserData, cloudInitUserData } from "./worker/cloud-init";
+export { Containerd, type ContainerdProps, containerdConfig } from "./worker/containerd";
+export {
+  Kubelet,
+  type KubeletProps,
+  kubeletConfiguration,
+  kubeletFlags,
+  nodeLabels,
+  nodeTaints,
+} from "./worker/kubelet";
+export { NodeRuntime } from "./worker/node-runtime";

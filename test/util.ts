@@ -1,11 +1,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Cluster, type ClusterProps } from "../lib/cluster";
 import { ClusterApp } from "../lib/app";
-import type { RenderedCluster, RenderedNode } from "../lib/synth";
+import { Cluster, type ClusterProps } from "../lib/cluster";
 import { DEFAULT_CLUSTER_SPEC } from "../lib/spec/defaults";
 import type { ClusterSpecInput } from "../lib/spec/schema";
+import type { RenderedCluster, RenderedNode } from "../lib/synth";
 
 /** A deep copy of the default spec, to mutate in a test. */
 export function defaultSpec(): ClusterSpecInput {
@@ -21,7 +21,10 @@ export function singleNodeSpec(): ClusterSpecInput {
 }
 
 /** Builds a cluster in a fresh app and renders it in memory. */
-export function render(spec?: ClusterSpecInput, props: Omit<ClusterProps, "spec"> = {}): {
+export function render(
+  spec?: ClusterSpecInput,
+  props: Omit<ClusterProps, "spec"> = {},
+): {
   app: ClusterApp;
   cluster: Cluster;
   rendered: RenderedCluster;

@@ -8,6 +8,8 @@ import { DEFAULT_CLUSTER_SPEC } from "../spec/defaults";
 import { loadSpecFile } from "../spec/load";
 import { ClusterSpecSchema } from "../spec/schema";
 import { resolveClusterSpec } from "../spec/validate";
+import { registerAuditCommands } from "./audit";
+import { registerPkiCommands } from "./pki";
 
 /** Exit codes: 0 ok, 1 invalid input or failed check, 2 usage error. */
 export const EXIT_INVALID = 1;
@@ -41,6 +43,7 @@ export function buildCli(io: Io): Command {
       const app = new ClusterApp({ outdir: opts.out });
       const cluster = new Cluster(app, "cluster", { spec: spec as never, source });
       app.synth();
+      for (const warning of cluster.warnings) io.err(`warning: ${warning}\n`);
       const r = app.lastReport;
       io.out(
         `Synthesized cluster '${cluster.spec.name}' (Kubernetes ${cluster.spec.kubernetesVersion}, ${cluster.model.nodes.length} nodes) into ${opts.out}/: ` +
@@ -66,6 +69,9 @@ export function buildCli(io: Io): Command {
     .action(() => {
       io.out(`${JSON.stringify(z.toJSONSchema(ClusterSpecSchema, { io: "input" }), null, 2)}\n`);
     });
+
+  registerPkiCommands(program, io);
+  registerAuditCommands(program, io);
 
   return program;
 }

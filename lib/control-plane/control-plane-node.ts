@@ -4,6 +4,7 @@ import { paths } from "../paths";
 import type { ComponentProps } from "../private/component";
 import { auditPolicy } from "../security/audit-policy";
 import { authenticationConfiguration } from "../security/authentication-config";
+import { ADMISSION_CONFIG_PATH, clusterAdmissionConfiguration } from "../security/pod-security";
 import { API_SERVER_PORT } from "../spec/model";
 import { ApiServer } from "./api-server";
 import { ControllerManager } from "./controller-manager";
@@ -39,6 +40,7 @@ export class ControlPlaneNode extends Construct {
       NodeFile.yaml(this, "audit-policy", paths.auditPolicy, auditPolicy());
     }
     NodeFile.yaml(this, "scheduler-config", paths.schedulerConfig, schedulerConfiguration(model));
+    NodeFile.yaml(this, "admission-config", ADMISSION_CONFIG_PATH, clusterAdmissionConfiguration(spec));
 
     // Components on this node talk to their local API server, as kubeadm does.
     const local = `https://${node.address}:${API_SERVER_PORT}`;

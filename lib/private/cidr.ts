@@ -39,10 +39,13 @@ export type CidrParse =
 
 /** Parses `a.b.c.d/n`; rejects IPv6 and CIDRs whose host bits are set (suggesting the network address). */
 export function parseCidr(text: string): CidrParse {
-  if (!text.includes("/")) return { ok: false, reason: "syntax" };
+  // Checked before the "/" so a bare IPv6 address gets the IPv6 message, not a syntax error.
   if (text.includes(":")) return { ok: false, reason: "ipv6" };
-  const [addressText = "", prefixText = ""] = text.split("/");
-  if (!isIpv4(addressText) || !/^\d{1,2}$/.test(prefixText)) return { ok: false, reason: "syntax" };
+  const parts = text.split("/");
+  if (parts.length !== 2) return { ok: false, reason: "syntax" };
+  const [addressText = "", prefixText = ""] = parts;
+  // Canonical prefix only (no "/08"): the text is passed on verbatim to component flags.
+  if (!isIpv4(addressText) || !/^(0|[1-9]\d?)$/.test(prefixText)) return { ok: false, reason: "syntax" };
   const prefix = Number(prefixText);
   if (prefix > 32) return { ok: false, reason: "syntax" };
   const address = ipv4ToInt(addressText);

@@ -163,6 +163,28 @@ export const EncryptionSchema = z
   })
   .describe("Encryption at rest.");
 
+const PodSecurityLevelSchema = z
+  .enum(["privileged", "baseline", "restricted"])
+  .describe(
+    "A Pod Security Standard level (https://kubernetes.io/docs/concepts/security/pod-security-standards/).",
+  );
+
+export const PodSecuritySchema = z
+  .strictObject({
+    enforce: PodSecurityLevelSchema.default("baseline").describe(
+      "Level enforced in every namespace without its own label. privileged turns enforcement off and fails CIS 5.2.x.",
+    ),
+    audit: PodSecurityLevelSchema.default("restricted").describe("Level whose violations are audited."),
+    warn: PodSecurityLevelSchema.default("restricted").describe("Level whose violations warn the client."),
+    exemptNamespaces: z
+      .array(z.string().regex(DNS_LABEL, { message: "be a namespace name (a DNS label)" }))
+      .default(["kube-system"])
+      .describe(
+        "Namespaces exempt from Pod Security Admission (the control plane's own add-ons run in kube-system).",
+      ),
+  })
+  .describe("Pod Security Admission defaults, written to the API server's AdmissionConfiguration.");
+
 export const SecuritySchema = z
   .strictObject({
     anonymousAuth: z
@@ -174,6 +196,13 @@ export const SecuritySchema = z
     profiling: z.boolean().default(false).describe("Enable /debug/pprof on control-plane components."),
     auditLog: AuditLogSchema.prefault({}),
     encryptionAtRest: EncryptionSchema.prefault({}),
+    podSecurity: PodSecuritySchema.prefault({}),
+    defaultDenyNetworkPolicies: z
+      .array(z.string().regex(DNS_LABEL, { message: "be a namespace name (a DNS label)" }))
+      .default([])
+      .describe(
+        "Namespaces that get a default-deny NetworkPolicy (all ingress and egress denied until allowed). Namespaces other than the built-in ones are created with Pod Security labels.",
+      ),
   })
   .describe("Security settings. Every default is the secure choice.");
 

@@ -12,6 +12,8 @@ import {
   NodeSchema,
   type NodeSpec,
 } from "./schema";
+import { checkAddons } from "./validate-addons";
+import { checkNodeRuntime } from "./validate-nodes";
 import {
   type EtcdMinor,
   etcdMinorOf,
@@ -41,11 +43,15 @@ export interface ValidationResult {
 
 type Path = readonly PropertyKey[];
 
-/** `["nodes", 2, "address"]` → `nodes[2].address` */
+/** A key that reads unambiguously after a dot; others (label keys like `node.kubernetes.io/x`) are quoted. */
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** `["nodes", 2, "address"]` → `nodes[2].address`; `["labels", "a.b/c"]` → `labels["a.b/c"]` */
 export function formatPath(path: Path): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
+    else if (!PLAIN_KEY.test(String(part))) out += `[${JSON.stringify(String(part))}]`;
     else out += out === "" ? String(part) : `.${String(part)}`;
   }
   return out;
@@ -79,8 +85,19 @@ function knownKeysAt(path: Path): string[] {
 
 function typeName(value: unknown): string {
   if (value === null) return "null";
+  // "be a number, not a number" would hide the reason: say which special number it is.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   if (Array.isArray(value)) return "a list";
   return typeof value === "object" ? "a mapping" : `a ${typeof value}`;
+}
+
+/** zod's `expected` (`array`, `object`, `int`, …) in the spec's vocabulary, with its article. */
+function expectedName(expected: string): string {
+  if (expected === "array") return "a list";
+  if (expected === "object") return "a mapping";
+  // zod reports a non-integer for `.int()` as expecting "int".
+  if (expected === "int") return "an integer";
+  return `a ${expected}`;
 }
 
 /** Maps zod's structural issues to kubeforge issues. */
@@ -112,12 +129,28 @@ function structuralIssues(raw: unknown, error: z.ZodError): SpecIssue[] {
                 code: "INVALID_TYPE",
                 path,
                 value,
-                rule: `be ${zi.expected === "array" ? "a list" : zi.expected === "object" ? "a mapping" : `a ${zi.expected}`}, not ${typeName(value)}`,
+                rule: `be ${expectedName(zi.expected)}, not ${typeName(value)}`,
+                // YAML reads `kubernetesVersion: 1.30` as the number 1.3: the usual cause of this one.
+                fix:
+                  zi.expected === "string" && (typeof value === "number" || typeof value === "boolean")
+                    ? 'Put the value in quotes so YAML reads it as text, e.g. kubernetesVersion: "1.35".'
+                    : undefined,
               },
         );
         break;
       case "invalid_value": {
         const options = zi.values.map(String);
+        // zod reports a missing enum field as a wrong value; to the user it is a missing field.
+        if (value === undefined) {
+          issues.push({
+            code: "REQUIRED",
+            path,
+            value,
+            rule: `be set to one of ${options.join(", ")}`,
+            fix: "Add the field.",
+          });
+          break;
+        }
         const guess = typeof value === "string" ? didYouMean(value, options) : undefined;
         issues.push({
           code: "INVALID_VALUE",
@@ -352,8 +385,8 @@ function checkNodes(nodes: (NodeSpec | undefined)[], net: Networks, issues: Issu
           "DUPLICATE_ADDRESS",
           `${at}.${field}`,
           address,
-          `be unique (nodes[${first}] has it too)`,
-          "Give every node its own address.",
+          first === i ? "differ from the node's address" : `be unique (nodes[${first}] has it too)`,
+          first === i ? "Leave externalAddress out when it is the same." : "Give every node its own address.",
         );
       } else addresses.set(address, i);
       for (const [label, block] of [
@@ -385,7 +418,7 @@ function checkNodes(nodes: (NodeSpec | undefined)[], net: Networks, issues: Issu
       if (!isQualifiedName(key) || !isLabelValue(value)) {
         issues.add(
           "INVALID_LABEL",
-          `${at}.labels.${key}`,
+          formatPath(["nodes", i, "labels", key]),
           value,
           "be a valid label: a qualified key (optional DNS prefix, '/', name of at most 63 characters) and a value of at most 63 alphanumerics, '-', '_' or '.'",
           "See https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set.",
@@ -457,7 +490,7 @@ function checkTopology(
     if (![1, 3, 5, 7].includes(count)) {
       issues.add(
         "ETCD_MEMBER_COUNT",
-        etcd.topology === "stacked" ? "nodes (control-plane)" : "nodes (etcd)",
+        "nodes",
         count,
         "be 1, 3, 5 or 7 etcd members: an odd count keeps quorum with the fewest hosts",
         etcd.topology === "stacked"
@@ -571,6 +604,11 @@ export function validateClusterSpec(raw: unknown): ValidationResult {
   if (!(cp && typeof cp === "object" && cp.endpoint !== undefined && !endpoint)) {
     checkEndpoint(endpoint, nodes, nets, issues);
   }
+  checkAddons({ networking: network, minor: version?.release.minor }, (i) => issues.items.push(i));
+  checkNodeRuntime(
+    { root, networking: network, nodes, endpoint, kubernetesVersion: version?.version },
+    issues.items,
+  );
 
   const all = [...structural, ...issues.items];
   if (all.length > 0 || !parsed.success || !version) return { issues: all };

@@ -20,12 +20,15 @@ export interface KubernetesRelease {
   readonly pause: string;
 }
 
-/** Newest first. The first entry is the default version. */
+/**
+ * Newest first. The first entry is the default version. A minor is listed only when the node
+ * bootstrap can install its default patch from verified binaries (lib/worker/checksums.ts pins the
+ * kubelet and kubectl SHA-256 digests of exactly these patches).
+ */
 export const KUBERNETES_RELEASES: readonly KubernetesRelease[] = [
-  { minor: "1.36", defaultPatch: "1.36.5", etcd: "3.6.8-0", coredns: "v1.14.2", pause: "3.10.2" },
-  { minor: "1.35", defaultPatch: "1.35.8", etcd: "3.6.6-0", coredns: "v1.13.1", pause: "3.10.1" },
-  { minor: "1.34", defaultPatch: "1.34.11", etcd: "3.6.5-0", coredns: "v1.12.1", pause: "3.10.1" },
-  { minor: "1.33", defaultPatch: "1.33.12", etcd: "3.5.24-0", coredns: "v1.12.0", pause: "3.10" },
+  { minor: "1.35", defaultPatch: "1.35.1", etcd: "3.6.6-0", coredns: "v1.13.1", pause: "3.10.1" },
+  { minor: "1.34", defaultPatch: "1.34.4", etcd: "3.6.5-0", coredns: "v1.12.1", pause: "3.10.1" },
+  { minor: "1.33", defaultPatch: "1.33.8", etcd: "3.5.24-0", coredns: "v1.12.0", pause: "3.10" },
 ];
 
 /** The supported minors, newest first. */
@@ -34,7 +37,8 @@ export const SUPPORTED_MINORS: readonly string[] = KUBERNETES_RELEASES.map((r) =
 /** The etcd minors whose flag dialects kubeforge knows. */
 export const SUPPORTED_ETCD_MINORS: readonly EtcdMinor[] = ["3.4", "3.5", "3.6"];
 
-const VERSION_PATTERN = /^v?(\d+)\.(\d+)(?:\.(\d+))?$/;
+/** No leading zeros: `1.35.02` would name an image tag that does not exist. */
+const VERSION_PATTERN = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;
 
 /** Splits `1.34`, `v1.34.2` into minor and optional patch; undefined when malformed. */
 export function parseKubernetesVersion(text: string): { minor: string; patch?: string } | undefined {

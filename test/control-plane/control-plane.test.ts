@@ -1,5 +1,5 @@
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { paths } from "../../lib/paths";
 import { STRONG_CIPHER_SUITES } from "../../lib/security/tls";
 import { defaultSpec, fileOf, podFlags, render, singleNodeSpec } from "../util";
@@ -37,7 +37,9 @@ describe("kube-apiserver", () => {
     expect(flags.get("service-cluster-ip-range")).toBe("10.96.0.0/12");
     expect(flags.get("service-account-issuer")).toBe("https://kubernetes.default.svc.cluster.local");
     expect(flags.get("requestheader-allowed-names")).toBe("front-proxy-client");
-    expect(flags.get("etcd-servers")).toBe("https://127.0.0.1:2379,https://192.0.2.11:2379,https://192.0.2.13:2379");
+    expect(flags.get("etcd-servers")).toBe(
+      "https://127.0.0.1:2379,https://192.0.2.11:2379,https://192.0.2.13:2379",
+    );
   });
 
   it("is hardened per the CIS benchmark", () => {
@@ -64,8 +66,13 @@ describe("kube-apiserver", () => {
     expect(p.priorityClassName).toBe("system-node-critical");
     expect(p.securityContext.seccompProfile.type).toBe("RuntimeDefault");
     const c = p.containers[0];
-    expect(c?.image).toBe("registry.k8s.io/kube-apiserver:v1.36.5");
-    expect(c?.livenessProbe.httpGet).toMatchObject({ path: "/livez", port: 6443, scheme: "HTTPS", host: "192.0.2.12" });
+    expect(c?.image).toBe("registry.k8s.io/kube-apiserver:v1.35.1");
+    expect(c?.livenessProbe.httpGet).toMatchObject({
+      path: "/livez",
+      port: 6443,
+      scheme: "HTTPS",
+      host: "192.0.2.12",
+    });
     expect(c?.readinessProbe?.httpGet.path).toBe("/readyz");
     expect(c?.resources.requests.cpu).toBe("250m");
   });
@@ -110,7 +117,10 @@ describe("authentication configuration", () => {
     expect(doc).toStrictEqual({
       apiVersion: "apiserver.config.k8s.io/v1",
       kind: "AuthenticationConfiguration",
-      anonymous: { enabled: true, conditions: [{ path: "/healthz" }, { path: "/livez" }, { path: "/readyz" }] },
+      anonymous: {
+        enabled: true,
+        conditions: [{ path: "/healthz" }, { path: "/livez" }, { path: "/readyz" }],
+      },
     });
   });
 

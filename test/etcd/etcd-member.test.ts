@@ -1,5 +1,5 @@
-import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { defaultSpec, fileOf, podFlags, render } from "../util";
 
 function etcdFlagsOf(version?: string, etcdVersion?: string): Map<string, string> {
@@ -29,8 +29,8 @@ describe("etcd member", () => {
     expect(f.get("data-dir")).toBe("/var/lib/etcd");
   });
 
-  it("uses 3.6 feature gates and renamed flags for etcd 3.6 (Kubernetes 1.36)", () => {
-    const f = etcdFlagsOf("1.36");
+  it("uses 3.6 feature gates and renamed flags for etcd 3.6 (Kubernetes 1.35)", () => {
+    const f = etcdFlagsOf("1.35");
     expect(f.get("feature-gates")).toBe("InitialCorruptCheck=true");
     expect(f.get("watch-progress-notify-interval")).toBe("5s");
     expect(f.has("experimental-initial-corrupt-check")).toBe(false);
@@ -49,7 +49,7 @@ describe("etcd member", () => {
   });
 
   it("follows an etcd override, not the Kubernetes minor", () => {
-    const f = etcdFlagsOf("1.36", "3.4.23");
+    const f = etcdFlagsOf("1.35", "3.4.23");
     expect(f.get("experimental-initial-corrupt-check")).toBe("true");
     expect(f.has("feature-gates")).toBe(false);
     const { rendered } = render({ ...defaultSpec(), etcd: { version: "3.4.23" } });
@@ -74,6 +74,8 @@ describe("etcd member", () => {
     expect(has("cp-1")).toBe(false);
     expect(has("worker-1")).toBe(false);
     const api = podFlags(parse(fileOf(rendered, "cp-1", "/etc/kubernetes/manifests/kube-apiserver.yaml")));
-    expect(api.get("etcd-servers")).toBe("https://192.0.2.31:2379,https://192.0.2.32:2379,https://192.0.2.33:2379");
+    expect(api.get("etcd-servers")).toBe(
+      "https://192.0.2.31:2379,https://192.0.2.32:2379,https://192.0.2.33:2379",
+    );
   });
 });

@@ -37,7 +37,10 @@ describe("PKI plan", () => {
 
   it("adds a DNS endpoint as a DNS name, not an IP", () => {
     const spec = defaultSpec();
-    spec.controlPlane = { endpoint: { host: "api.k8s.example.internal" } };
+    spec.controlPlane = {
+      endpoint: { host: "api.k8s.example.internal" },
+      loadBalancer: { provider: "external" },
+    };
     const { cluster: c } = render(spec);
     const api = c.pki.nodes[0]?.certificates.find((x) => x.id === "apiserver");
     expect(api?.dnsNames).toContain("api.k8s.example.internal");

@@ -28,7 +28,9 @@ describe("npx cdk8s synth", () => {
     expect(files.length).toBeGreaterThan(20);
     expect(list(viaCdk8s)).toStrictEqual(files);
     for (const f of files) {
-      expect(fs.readFileSync(path.join(viaCdk8s, f)).equals(fs.readFileSync(path.join(viaCli, f))), f).toBe(true);
+      expect(fs.readFileSync(path.join(viaCdk8s, f)).equals(fs.readFileSync(path.join(viaCli, f))), f).toBe(
+        true,
+      );
     }
   });
 });
