@@ -3,7 +3,9 @@ import { Construct } from "constructs";
 import { securityWarnings } from "./audit/opt-outs";
 import { ControlPlaneNode } from "./control-plane/control-plane-node";
 import { kubeconfig } from "./control-plane/kubeconfig";
+import { EtcdBackup } from "./etcd/backup";
 import { EtcdMember } from "./etcd/etcd-member";
+import { EtcdRestore } from "./etcd/restore";
 import { HostNode, NodeFile } from "./host/node-file";
 import { ClusterAddons } from "./networking/addons";
 import { paths } from "./paths";
@@ -63,7 +65,11 @@ export class Cluster extends Construct {
         nodeName: node.name,
         secretPaths: secretPathsOf(this.pki, nodePlan, extraSecrets),
       });
-      if (model.etcdMemberOf(node.name)) new EtcdMember(host, "etcd", { model, node });
+      if (model.etcdMemberOf(node.name)) {
+        new EtcdMember(host, "etcd", { model, node });
+        if (spec.etcd.backup.enabled) new EtcdBackup(host, "etcd-backup", { model, node });
+        new EtcdRestore(host, "etcd-restore", { model, node });
+      }
       if (isControlPlane) new ControlPlaneNode(host, "control-plane", { model, node });
       new NodeRuntime(host, "runtime", { model, node });
       NodeFile.yaml(

@@ -46,7 +46,13 @@ export type ErrorCode =
   | "CERT_MISMATCH"
   | "ENCRYPTION_KEY_CONFLICT"
   | "AUDIT_INPUT"
-  | "AUDIT_SCORE_TOO_LOW";
+  | "AUDIT_SCORE_TOO_LOW"
+  | "UPGRADE_SKIPS_MINOR"
+  | "VERSION_DOWNGRADE"
+  | "KUBELET_SKEW"
+  | "ETCD_VERSION_SKEW"
+  | "ETCD_QUORUM_LOSS"
+  | "PLAN_INPUT";
 
 /** One problem found in the input: which field, what value, which rule, how to fix it. */
 export interface SpecIssue {

@@ -32,7 +32,16 @@ export {
   type SpecIssue,
   SpecValidationError,
 } from "./errors";
+export { EtcdBackup, type EtcdBackupProps, etcdBackupScript } from "./etcd/backup";
 export { EtcdMember, etcdFlags } from "./etcd/etcd-member";
+export {
+  EtcdRestore,
+  type EtcdRestoreProps,
+  etcdRestoreScript,
+  formatRestoreProcedure,
+  type RestoreStep,
+  restoreProcedure,
+} from "./etcd/restore";
 export {
   HostNode,
   type HostNodeProps,
@@ -40,6 +49,8 @@ export {
   type NodeFileContent,
   type NodeFileProps,
 } from "./host/node-file";
+export { Monitoring, type MonitoringProps } from "./monitoring/monitoring";
+export { alertRuleGroups, scrapeConfigs } from "./monitoring/prometheus";
 export { ClusterAddons, type ClusterAddonsProps } from "./networking/addons";
 export {
   CALICO_CRDS,
@@ -56,6 +67,7 @@ export {
 } from "./networking/cloud-controller-manager";
 export { addCni, type CniPlugin, type CniProps } from "./networking/cni";
 export { CoreDns, type CoreDnsProps, corefile } from "./networking/coredns";
+export { DASHBOARD_VIEWER_RULES, Dashboard } from "./networking/dashboard";
 export { FLANNEL_IMAGES, Flannel, type FlannelProps, flannelNetConf } from "./networking/flannel";
 export { HaEndpoint, type HaEndpointProps, KUBE_VIP_IMAGE } from "./networking/ha-endpoint";
 export {
@@ -71,6 +83,7 @@ export {
   kubeProxyConfiguration,
   kubeProxyKubeconfig,
 } from "./networking/kube-proxy";
+export { MetricsServer, type MetricsServerProps, metricsServerArgs } from "./networking/metrics-server";
 export { paths } from "./paths";
 export {
   type CertificateCheck,
@@ -103,6 +116,37 @@ export {
   pkiLayout,
   renewPki,
 } from "./pki/store";
+export { formatPlan } from "./plan/format";
+export {
+  classifyFile,
+  drainKey,
+  type FileImpact,
+  IMPACT_ORDER,
+  IMPACT_RULES,
+  type ImpactClass,
+  type ImpactRule,
+  staticPodReaders,
+  worstImpact,
+} from "./plan/impact";
+export {
+  type ClusterPlan,
+  type NodePlan,
+  type NodeStatus,
+  type ObjectChanges,
+  type PlanOptions,
+  planChanges,
+  type RolloutPhase,
+  type RolloutStep,
+  rolloutSteps,
+} from "./plan/plan";
+export {
+  type ClusterState,
+  type StateNode,
+  stateFromDist,
+  stateFromGit,
+  stateFromRendered,
+  stateFromSpec,
+} from "./plan/state";
 export { auditPolicy } from "./security/audit-policy";
 export { authenticationConfiguration } from "./security/authentication-config";
 export { encryptionConfiguration } from "./security/encryption-config";
@@ -126,6 +170,7 @@ export {
   type ValidationResult,
   validateClusterSpec,
 } from "./spec/validate";
+export { checkUpgrade, type UpgradeSide, validateUpgrade } from "./spec/validate-upgrade";
 export { KUBERNETES_RELEASES, type KubernetesRelease, SUPPORTED_MINORS } from "./spec/versions";
 export {
   type RenderedCluster,

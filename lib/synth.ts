@@ -5,6 +5,7 @@ import { Chart } from "cdk8s";
 import type { IConstruct } from "constructs";
 import { KubeforgeError } from "./errors";
 import { HostNode, toYaml } from "./host/node-file";
+import { ClusterModel } from "./spec/model";
 
 /** One node file, rendered. */
 export interface RenderedFile {
@@ -35,6 +36,19 @@ export interface RenderedObjects {
 export interface RenderedCluster {
   readonly nodes: readonly RenderedNode[];
   readonly clusterObjects: readonly RenderedObjects[];
+  /** The resolved Kubernetes version, when the tree holds exactly one cluster; recorded in the index. */
+  readonly kubernetesVersion?: string;
+}
+
+/** The Kubernetes version of the one cluster model in the tree (any construct exposing `model`), if exactly one. */
+function clusterVersion(all: readonly IConstruct[]): string | undefined {
+  const models = new Set(
+    all
+      .map((c) => (c as { model?: unknown }).model)
+      .filter((m): m is ClusterModel => m instanceof ClusterModel),
+  );
+  const [model, ...others] = models;
+  return model && others.length === 0 ? model.spec.kubernetesVersion : undefined;
 }
 
 /** Runs every construct's validations and reports them all at once. */
@@ -89,7 +103,8 @@ export function renderTree(root: IConstruct): RenderedCluster {
     }
   }
   nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { nodes, clusterObjects };
+  const kubernetesVersion = clusterVersion(all);
+  return kubernetesVersion ? { nodes, clusterObjects, kubernetesVersion } : { nodes, clusterObjects };
 }
 
 /** The index file that marks a directory as kubeforge output. */
@@ -136,6 +151,7 @@ export function layoutFiles(rendered: RenderedCluster): Map<string, DesiredFile>
       generator: "kubeforge",
       nodes: rendered.nodes.map((n) => n.name),
       cluster: rendered.clusterObjects.map((g) => `cluster/${g.name}`),
+      ...(rendered.kubernetesVersion ? { kubernetesVersion: rendered.kubernetesVersion } : {}),
     }),
     mode: 0o644,
   });
@@ -197,6 +213,9 @@ export function writeRendered(rendered: RenderedCluster, outdir: string): WriteR
   let unchanged = 0;
   let bytes = 0;
   const existingSet = new Set(existing);
+  const madeDirs = new Set<string>();
+  // A mode the process umask would strip needs an explicit chmod; the usual 0600/0644/0700 do not.
+  const umask = process.umask();
   for (const [rel, file] of desired) {
     const target = path.join(root, rel);
     const data = Buffer.from(file.content, "utf8");
@@ -212,11 +231,21 @@ export function writeRendered(rendered: RenderedCluster, outdir: string): WriteR
         continue;
       }
     }
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const temp = `${target}.kubeforge-tmp`;
-    fs.writeFileSync(temp, data, { mode: file.mode });
-    fs.chmodSync(temp, file.mode);
-    fs.renameSync(temp, target);
+    const dir = path.dirname(target);
+    if (!madeDirs.has(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      madeDirs.add(dir);
+    }
+    if (existingSet.has(rel)) {
+      // Replace through a rename, so a reader never sees a half-written file.
+      const temp = `${target}.kubeforge-tmp`;
+      fs.writeFileSync(temp, data, { mode: file.mode });
+      fs.chmodSync(temp, file.mode);
+      fs.renameSync(temp, target);
+    } else {
+      fs.writeFileSync(target, data, { mode: file.mode, flag: "wx" });
+      if ((file.mode & umask) !== 0) fs.chmodSync(target, file.mode);
+    }
     written++;
   }
   return { written, unchanged, removed, files: desired.size, bytes };

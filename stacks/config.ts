@@ -41,9 +41,9 @@ export interface ConnectionConfig {
 export interface RolloutConfig {
   /**
    * Workers changed at the same time (one batch); the next batch starts once the previous one is healthy.
-   * @default 1
+   * @default 10% of the workers, at least 1 (see `defaultMaxUnavailable`)
    */
-  readonly maxUnavailable: number;
+  readonly maxUnavailable?: number;
   /**
    * How long one health gate waits (API /readyz, etcd /health, node Ready) before it fails the update.
    * @default 300
@@ -63,12 +63,23 @@ export interface StackConfig {
   /** Absent only with the cloud-init transport (then nothing is gated or applied over SSH). */
   readonly connection?: ConnectionConfig;
   readonly rollout: RolloutConfig;
+  /** `kubeforge:previousDist`: the output directory of the running cluster, to check the change against. */
+  readonly previousDist?: string;
 }
 
 /** Reads one raw config value: `key` without namespace → parsed JSON (structured) or string. */
 export type ConfigReader = (key: string) => string | undefined;
 
-const DEFAULT_ROLLOUT: RolloutConfig = { maxUnavailable: 1, healthTimeoutSeconds: 300 };
+const DEFAULT_ROLLOUT: RolloutConfig = { healthTimeoutSeconds: 300 };
+
+/**
+ * Workers per batch when the config names none: a tenth of them, at least one. One at a time would
+ * take a 5,000-node cluster through 5,000 sequential health gates; a tenth keeps 90% of capacity
+ * while a batch rolls, the common choice of node-pool upgrades.
+ */
+export function defaultMaxUnavailable(workers: number): number {
+  return Math.max(1, Math.floor(workers / 10));
+}
 
 function parseValue(raw: string | undefined): unknown {
   if (raw === undefined) return undefined;
@@ -212,7 +223,7 @@ function readRollout(issues: SpecIssue[], raw: unknown): RolloutConfig {
   }
   const r = new ObjectReader(issues, key("rollout"), raw, ["maxUnavailable", "healthTimeoutSeconds"]);
   return {
-    maxUnavailable: r.integer("maxUnavailable", 1, 10_000) ?? DEFAULT_ROLLOUT.maxUnavailable,
+    maxUnavailable: r.integer("maxUnavailable", 1, 10_000),
     healthTimeoutSeconds:
       r.integer("healthTimeoutSeconds", 10, 86_400) ?? DEFAULT_ROLLOUT.healthTimeoutSeconds,
   };
@@ -277,12 +288,23 @@ export function readStackConfig(read: ConfigReader, cwd: string = process.cwd())
   const transport = readTransport(issues, parseValue(read("transport")));
   const connection = readConnection(issues, parseValue(read("connection")), transport === "ssh");
   const rollout = readRollout(issues, parseValue(read("rollout")));
+  const previousRaw = parseValue(read("previousDist"));
+  let previousDist: string | undefined;
+  if (typeof previousRaw === "string" && previousRaw !== "") previousDist = path.resolve(cwd, previousRaw);
+  else if (previousRaw !== undefined) {
+    issues.push({
+      code: "INVALID_TYPE",
+      path: key("previousDist"),
+      value: previousRaw,
+      rule: "be a directory path",
+    });
+  }
 
   // Spec issues first, in validate's order, so the report reads like `kubeforge validate`'s.
   const specIssues = spec === undefined ? [] : validateClusterSpec(spec).issues;
   const all = [...specIssues, ...issues];
   if (all.length > 0) throw new SpecValidationError(all, source);
-  return { spec: spec as ClusterSpecInput, source, transport, connection, rollout };
+  return { spec: spec as ClusterSpecInput, source, transport, connection, rollout, previousDist };
 }
 
 /**

@@ -2,8 +2,9 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { toYaml } from "../lib/host/node-file";
-import { KUBELET_PKI_DIR, MANIFESTS_DIR, paths } from "../lib/paths";
+import { MANIFESTS_DIR, paths } from "../lib/paths";
 import type { NodePkiPlan, PkiPlan } from "../lib/pki/plan";
+import { kubeletSecretPaths, staticPodReaders } from "../lib/plan/impact";
 import { encryptionConfiguration } from "../lib/security/encryption-config";
 import type { RenderedFile, RenderedNode } from "../lib/synth";
 import { BOOTSTRAP_SCRIPT } from "../lib/worker/bootstrap";
@@ -145,7 +146,7 @@ export interface HealthCheck {
 /** What the delivery script of one node does besides writing files. */
 export interface DeliveryPlan {
   readonly node: string;
-  /** Static pods (manifest file names without .yaml) to restart when one of their secrets changed. */
+  /** Static pods (manifest file names without .yaml) to restart when a file they read changed (secret or not). */
   readonly podSecrets: Readonly<Record<string, readonly string[]>>;
   /** Secret paths whose change restarts the kubelet. */
   readonly kubeletSecrets: readonly string[];
@@ -164,24 +165,24 @@ export interface DeliveryPlan {
  * Which static pods read which secret paths, directly (flags, mounts) or through a file they read
  * (a kubeconfig naming a client certificate). A secret that changes restarts exactly those pods:
  * the kubelet restarts a static pod when its manifest changes, but not when a file it reads does.
+ * The lookup is lib/plan's, so `kubeforge plan` predicts exactly these restarts.
  */
 export function podSecretDependencies(node: RenderedNode): Record<string, string[]> {
-  const byPath = new Map(node.files.map((f) => [f.path, f.content]));
-  const out: Record<string, string[]> = {};
-  for (const f of node.files) {
-    if (!f.path.startsWith(`${MANIFESTS_DIR}/`) || !f.path.endsWith(".yaml")) continue;
-    const name = f.path.slice(MANIFESTS_DIR.length + 1, -".yaml".length);
-    const read = [f.content];
-    for (const [p, content] of byPath) if (p !== f.path && f.content.includes(p)) read.push(content);
-    const deps = node.secretPaths.filter((s) => read.some((c) => c.includes(s)));
-    if (deps.length > 0) out[name] = deps;
-  }
-  return out;
+  return staticPodReaders(node.files, node.secretPaths);
+}
+
+/**
+ * Like {@link podSecretDependencies}, but for every file a static pod reads: secrets and node files
+ * (audit policy, scheduler configuration, kubeconfigs), as the plan's `read-by-static-pod` rule says.
+ */
+export function podDependencies(node: RenderedNode): Record<string, string[]> {
+  const files = node.files.map((f) => f.path).filter((p) => !p.startsWith(`${MANIFESTS_DIR}/`));
+  return staticPodReaders(node.files, [...node.secretPaths, ...files]);
 }
 
 /** Secret paths whose change needs a kubelet restart: its own credentials and the CA it trusts. */
 export function kubeletSecretDependencies(node: RenderedNode): string[] {
-  return node.secretPaths.filter((p) => p.startsWith(`${KUBELET_PKI_DIR}/`) || p === paths.caCert);
+  return kubeletSecretPaths(node.secretPaths);
 }
 
 /**
@@ -199,6 +200,10 @@ export function deliveryScript(plan: DeliveryPlan): string {
     .map(([pod, port]) => `  ${shellQuote(pod)}) port=${port} ;;`)
     .join("\n");
   const kubeletDeps = plan.kubeletSecrets;
+  const depPaths = [...new Set([...Object.values(plan.podSecrets).flat(), ...kubeletDeps])]
+    .sort()
+    .map(shellQuote)
+    .join(" ");
   const checks = plan.checks
     .map((c) => `  wait_for ${shellQuote(c.description)} ${shellQuote(c.command)}`)
     .join("\n");
@@ -252,7 +257,14 @@ export function deliveryScript(plan: DeliveryPlan): string {
     '  CHANGED+=("$path")',
     "done",
     "",
-    'is_changed() { local p; for p in ${CHANGED[@]+"${CHANGED[@]}"}; do [ "$p" = "$1" ] && return 0; done; return 1; }',
+    "# A dependency changed when the payload rewrote it (secrets) or the bootstrap did (node files).",
+    `dep_sums() { local p; for p in ${depPaths || "''"}; do [ -f "$p" ] && sha256sum "$p"; done; true; }`,
+    'sum_of() { awk -v p="$1" \'$2 == p { print $1 }\' <<<"$2"; }',
+    'deps_before="$(dep_sums)"',
+    "is_changed() {",
+    '  local p; for p in ${CHANGED[@]+"${CHANGED[@]}"}; do [ "$p" = "$1" ] && return 0; done',
+    '  [ "$(sum_of "$1" "$deps_before")" != "$(sum_of "$1" "$deps_after")" ]',
+    "}",
     `manifest_sums() { sha256sum ${MANIFESTS_DIR}/*.yaml 2>/dev/null || true; }`,
     'before="$(manifest_sums)"',
   ];
@@ -260,6 +272,7 @@ export function deliveryScript(plan: DeliveryPlan): string {
   else lines.push("systemctl daemon-reload");
   lines.push(
     'after="$(manifest_sums)"',
+    'deps_after="$(dep_sums)"',
     "",
     "restart_pod() {",
     `  local pod="$1" manifest="${MANIFESTS_DIR}/$1.yaml" port=""`,
@@ -304,7 +317,7 @@ export function deliveryScript(plan: DeliveryPlan): string {
  * The remote command line: runs the script as root (through `sudo -n` for another user), with the
  * mode as its argument. The script is inlined so `pulumi preview` shows it; only stdin is secret.
  */
-export function remoteCommand(script: string, mode: "create" | "update"): string {
+export function remoteCommand(script: string, mode: "create" | "update" | "delete"): string {
   return `$([ "$(id -u)" -eq 0 ] || echo "sudo -n") bash -c ${shellQuote(script)} kubeforge ${mode}`;
 }
 
@@ -316,11 +329,14 @@ export function cloudInitWithSecrets(
   node: RenderedNode,
   secrets: pulumi.Output<DeliveredFile[]>,
 ): pulumi.Output<string> {
-  const files = hostFiles(node).map((f) => ({
-    path: f.path,
-    mode: f.mode,
-    owner: f.owner,
-    content: f.content,
-  }));
+  // The bootstrap script carries every other node file; user-data adds only the secrets.
+  const files = hostFiles(node)
+    .filter((f) => f.path === BOOTSTRAP_SCRIPT)
+    .map((f) => ({
+      path: f.path,
+      mode: f.mode,
+      owner: f.owner,
+      content: f.content,
+    }));
   return pulumi.secret(secrets.apply((s) => cloudInitUserData([...files, ...s])));
 }

@@ -2,6 +2,7 @@
  * The Pulumi program (`main` in Pulumi.yaml): reads the `kubeforge:*` stack config, provisions the
  * cluster and exports its outputs. Run by `pulumi up` through Node with `--import tsx`.
  */
+import { stateFromDist } from "../lib/plan/state";
 import { ClusterDeployment } from "./cluster";
 import { loadStackConfig } from "./config";
 
@@ -13,6 +14,7 @@ const cluster = new ClusterDeployment("kubeforge", {
   transport: config.transport,
   connection: config.connection,
   rollout: config.rollout,
+  previous: config.previousDist ? stateFromDist(config.previousDist) : undefined,
 });
 
 /** The API endpoint URL. */

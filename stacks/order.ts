@@ -2,6 +2,7 @@
 import { remote, type types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { paths } from "../lib/paths";
+import { drainScript, leaveScript, resetScript, uncordonScript } from "../lib/plan/node-ops";
 import {
   API_SERVER_PORT,
   type ClusterModel,
@@ -143,12 +144,27 @@ export interface NodeDelivery {
   readonly script: string;
   /** The payload (secret). */
   readonly stdin: pulumi.Output<string>;
+  /**
+   * The versions that drain a worker (lib/plan `drainKey`): its drain and uncordon re-run when they
+   * change. Absent: the node is never drained.
+   */
+  readonly drainKey?: string;
+  /** The kubelet and containerd versions the node runs after the change, for the drain's guard. */
+  readonly versions?: { readonly kubelet?: string; readonly containerd?: string };
 }
 
 /** What {@link createRollout} registers. */
 export interface Rollout {
   readonly deliveries: ReadonlyMap<string, remote.Command>;
   readonly gates: readonly remote.Command[];
+  /** Drain and uncordon commands of workers, by node name. */
+  readonly drains: ReadonlyMap<string, { readonly drain: remote.Command; readonly uncordon: remote.Command }>;
+  /**
+   * Per node, the commands whose `delete` runs when the node leaves the spec: `leave` (drain, delete
+   * the Node, remove the etcd member; on a control-plane node) depends on `reset` (wipe the host),
+   * so Pulumi, which deletes dependents first, runs leave before reset.
+   */
+  readonly removals: ReadonlyMap<string, { readonly leave: remote.Command; readonly reset: remote.Command }>;
   /** The last gate: everything is delivered and healthy once it has run. */
   readonly ready: pulumi.Resource;
 }
@@ -179,6 +195,9 @@ export function createRollout(a: RolloutArgs, parent: pulumi.Resource): Rollout 
   };
   const deliveries = new Map<string, remote.Command>();
   const gates: remote.Command[] = [];
+  const drains = new Map<string, { drain: remote.Command; uncordon: remote.Command }>();
+  const removals = new Map<string, { leave: remote.Command; reset: remote.Command }>();
+  const timeout = a.rollout.healthTimeoutSeconds;
   const hashOf = (name: string) => a.deliveries.get(name)?.hash ?? name;
 
   const deliver = (name: string, dependsOn: readonly pulumi.Resource[]): pulumi.Resource[] => {
@@ -198,7 +217,80 @@ export function createRollout(a: RolloutArgs, parent: pulumi.Resource): Rollout 
       { parent, dependsOn: [...dependsOn] },
     );
     deliveries.set(name, cmd);
+    removal(name, d, cmd);
     return [cmd];
+  };
+
+  // Commands that do nothing until deleted: their `delete` takes the node out when it leaves the spec.
+  const removal = (name: string, d: NodeDelivery, delivered: remote.Command) => {
+    const via = get(a.plan.controlPlane.find((n) => n !== name) ?? name);
+    const reset = new remote.Command(
+      `${a.prefix}-${name}-reset`,
+      {
+        connection: connectionFor(d.node, a.connection),
+        create: "true",
+        delete: remoteCommand(resetScript(a.model.spec.etcd.dataDir, timeout), "delete"),
+        addPreviousOutputInEnv: false,
+      },
+      { parent, dependsOn: [delivered] },
+    );
+    const leave = new remote.Command(
+      `${a.prefix}-${name}-leave`,
+      {
+        connection: connectionFor(via, a.connection),
+        create: "true",
+        delete: remoteCommand(
+          leaveScript({
+            node: name,
+            etcdMember: a.model.etcdMemberOf(name) !== undefined,
+            via: via.name,
+            timeoutSeconds: timeout,
+          }),
+          "delete",
+        ),
+        addPreviousOutputInEnv: false,
+      },
+      { parent, dependsOn: [reset] },
+    );
+    removals.set(name, { leave, reset });
+  };
+
+  // A worker whose kubelet or runtime version changes is drained before its delivery, uncordoned after.
+  const drainThenDeliver = (name: string, dependsOn: readonly pulumi.Resource[]): pulumi.Resource[] => {
+    const d = a.deliveries.get(name);
+    const cp = a.plan.controlPlane[0];
+    if (!d?.drainKey || cp === undefined) return deliver(name, dependsOn);
+    const on = connectionFor(get(cp), a.connection);
+    const script = drainScript(
+      name,
+      { kubeletVersion: d.versions?.kubelet, containerdVersion: d.versions?.containerd },
+      timeout,
+    );
+    const drain = new remote.Command(
+      `${a.prefix}-${name}-drain`,
+      {
+        connection: on,
+        create: remoteCommand(script, "create"),
+        update: remoteCommand(script, "update"),
+        triggers: [d.drainKey],
+        addPreviousOutputInEnv: false,
+      },
+      { parent, dependsOn: [...dependsOn] },
+    );
+    const delivered = deliver(name, [drain]);
+    const uncordon = new remote.Command(
+      `${a.prefix}-${name}-uncordon`,
+      {
+        connection: on,
+        create: remoteCommand(uncordonScript(name, timeout), "create"),
+        update: remoteCommand(uncordonScript(name, timeout), "update"),
+        triggers: [d.drainKey, d.hash],
+        addPreviousOutputInEnv: false,
+      },
+      { parent, dependsOn: delivered },
+    );
+    drains.set(name, { drain, uncordon });
+    return [uncordon];
   };
 
   const gate = (
@@ -239,7 +331,7 @@ export function createRollout(a: RolloutArgs, parent: pulumi.Resource): Rollout 
     gate("control-plane-ready", first, [...a.plan.etcd, ...a.plan.controlPlane], readyz, readyz, previous),
   ];
   a.plan.workerBatches.forEach((batch, i) => {
-    const delivered = batch.flatMap((name) => deliver(name, previous));
+    const delivered = batch.flatMap((name) => drainThenDeliver(name, previous));
     previous = [
       gate(
         `workers-${i + 1}-ready`,
@@ -253,5 +345,5 @@ export function createRollout(a: RolloutArgs, parent: pulumi.Resource): Rollout 
   });
   const ready = previous[0];
   if (!ready) throw new Error("internal: the rollout has no final gate");
-  return { deliveries, gates, ready };
+  return { deliveries, gates, drains, removals, ready };
 }

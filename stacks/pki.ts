@@ -148,10 +148,16 @@ export function issuePki(prefix: string, plan: PkiPlan, parent: pulumi.Resource)
     });
   }
 
-  const issue = (name: string, cert: CertificatePlan): IssuedPair => {
+  // Certificates of one node and key group share one key (lib/pki/plan.ts `keyGroup`).
+  const groupKeys = new Map<string, tls.PrivateKey>();
+  const issue = (name: string, cert: CertificatePlan, keyGroupName?: string): IssuedPair => {
     const ca = authorities.get(cert.ca);
     if (!ca) throw new Error(`internal: certificate '${name}' names unknown CA '${cert.ca}'`);
-    const leafKeyResource = key(name);
+    let leafKeyResource = keyGroupName ? groupKeys.get(keyGroupName) : undefined;
+    if (!leafKeyResource) {
+      leafKeyResource = key(keyGroupName ?? name);
+      if (keyGroupName) groupKeys.set(keyGroupName, leafKeyResource);
+    }
     const csr = new tls.CertRequest(
       `${prefix}-${name}-csr`,
       { ...certRequestArgs(cert), privateKeyPem: leafKeyResource.privateKeyPem },
@@ -177,7 +183,8 @@ export function issuePki(prefix: string, plan: PkiPlan, parent: pulumi.Resource)
   const leaves = new Map<string, IssuedPair>();
   for (const node of plan.nodes) {
     for (const cert of node.certificates) {
-      leaves.set(leafKey(node.node, cert.id), issue(`${node.node}-${cert.id}`, cert));
+      const group = cert.keyGroup ? `${node.node}-${cert.keyGroup}` : undefined;
+      leaves.set(leafKey(node.node, cert.id), issue(`${node.node}-${cert.id}`, cert, group));
     }
   }
   const users = new Map<string, IssuedPair>();

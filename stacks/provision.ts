@@ -7,6 +7,9 @@ import { embeddedKubeconfig } from "../lib/control-plane/kubeconfig";
 import { KubeforgeError } from "../lib/errors";
 import { toYaml } from "../lib/host/node-file";
 import type { CertificatePlan } from "../lib/pki/plan";
+import { drainKey, installedArtifacts } from "../lib/plan/impact";
+import { upgradeSide } from "../lib/plan/plan";
+import { type ClusterState, stateFromRendered } from "../lib/plan/state";
 import {
   API_SERVER_PORT,
   type ClusterModel,
@@ -15,10 +18,11 @@ import {
   SCHEDULER_PORT,
 } from "../lib/spec/model";
 import type { ClusterSpecInput } from "../lib/spec/schema";
+import { checkUpgrade } from "../lib/spec/validate-upgrade";
 import type { RenderedCluster } from "../lib/synth";
 import { BOOTSTRAP_SCRIPT } from "../lib/worker/bootstrap";
 import { type Addons, createAddons } from "./addons";
-import type { ConnectionConfig, RolloutConfig, Transport } from "./config";
+import { type ConnectionConfig, defaultMaxUnavailable, type RolloutConfig, type Transport } from "./config";
 import {
   cloudInitWithSecrets,
   type DeliveryPlan,
@@ -27,7 +31,7 @@ import {
   kubeletSecretDependencies,
   nodeContentHash,
   payload,
-  podSecretDependencies,
+  podDependencies,
   secretFiles,
 } from "./delivery";
 import { createRollout, type NodeDelivery, nodeHealthChecks, type Rollout, rolloutPlan } from "./order";
@@ -47,13 +51,19 @@ export interface ClusterDeploymentArgs {
   readonly transport?: Transport;
   /** SSH access to the nodes; required for the ssh transport. */
   readonly connection?: ConnectionConfig;
-  /** @default { maxUnavailable: 1, healthTimeoutSeconds: 300 } */
+  /** @default { maxUnavailable: 10% of the workers (at least 1), healthTimeoutSeconds: 300 } */
   readonly rollout?: Partial<RolloutConfig>;
   /**
    * Apply the synthesized cluster objects through the API server.
    * @default true (when the stack can reach a control-plane node)
    */
   readonly addons?: boolean;
+  /**
+   * The state the cluster runs now (e.g. `stateFromDist("dist")` of the last applied output). When
+   * given, the change is checked like `kubeforge plan` checks it (version-skew policy, etcd quorum)
+   * before anything is registered.
+   */
+  readonly previous?: ClusterState;
 }
 
 /** A node as the stack reports it. */
@@ -136,6 +146,14 @@ export function createCluster(
   parent: pulumi.Resource,
 ): ProvisionedCluster {
   const { cluster, rendered } = synthesize(args.spec, args.source);
+  if (args.previous) {
+    const next = stateFromRendered(rendered, args.source ?? "the stack's spec");
+    checkUpgrade(
+      upgradeSide(args.previous),
+      upgradeSide(next),
+      `the change ${args.previous.source} → ${next.source}`,
+    );
+  }
   const { model, pki: plan } = cluster;
   const transport = args.transport ?? "ssh";
   if (transport === "ssh" && !args.connection) {
@@ -145,8 +163,8 @@ export function createCluster(
       "'connection' (missing) must be set for the ssh transport. Pass { user, privateKey }, or use transport: \"cloud-init\". [REQUIRED]",
     );
   }
-  const rolloutConfig: RolloutConfig = {
-    maxUnavailable: args.rollout?.maxUnavailable ?? 1,
+  const rolloutConfig: Required<RolloutConfig> = {
+    maxUnavailable: args.rollout?.maxUnavailable ?? defaultMaxUnavailable(model.workerNodes.length),
     healthTimeoutSeconds: args.rollout?.healthTimeoutSeconds ?? 300,
   };
   const pki = issuePki(name, plan, parent);
@@ -166,7 +184,7 @@ export function createCluster(
     const plain = (bootstrap ? [bootstrap] : hostFiles(node)).map((f) => ({ ...f }));
     const deliveryPlan: DeliveryPlan = {
       node: node.name,
-      podSecrets: podSecretDependencies(node),
+      podSecrets: podDependencies(node),
       kubeletSecrets: kubeletSecretDependencies(node),
       podPorts: STATIC_POD_PORTS,
       bootstrap: bootstrap !== undefined,
@@ -179,6 +197,13 @@ export function createCluster(
       hash,
       script: deliveryScript(deliveryPlan),
       stdin: pulumi.secret(secrets.apply((s) => payload([...s, ...plain]))),
+      drainKey: bootstrap ? drainKey(bootstrap.content) : undefined,
+      versions: bootstrap
+        ? {
+            kubelet: installedArtifacts(bootstrap.content).kubelet,
+            containerd: installedArtifacts(bootstrap.content).containerd,
+          }
+        : undefined,
     });
     userData[node.name] = cloudInitWithSecrets(node, secrets);
     nodes.push({ name: node.name, address: spec.address, roles: [...spec.roles], contentHash: hash });

@@ -9,7 +9,9 @@ import { loadSpecFile } from "../spec/load";
 import { ClusterSpecSchema } from "../spec/schema";
 import { resolveClusterSpec } from "../spec/validate";
 import { registerAuditCommands } from "./audit";
+import { registerEtcdCommands } from "./etcd";
 import { registerPkiCommands } from "./pki";
+import { registerPlanCommands } from "./plan";
 
 /** Exit codes: 0 ok, 1 invalid input or failed check, 2 usage error. */
 export const EXIT_INVALID = 1;
@@ -72,6 +74,8 @@ export function buildCli(io: Io): Command {
 
   registerPkiCommands(program, io);
   registerAuditCommands(program, io);
+  registerEtcdCommands(program, io);
+  registerPlanCommands(program, io);
 
   return program;
 }

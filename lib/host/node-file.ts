@@ -68,8 +68,19 @@ export class NodeFile extends Construct {
     this.content = props.content;
   }
 
-  /** The file's bytes as text. */
+  private rendered?: string;
+
+  /**
+   * The file's bytes as text. Rendered once: bootstrap scripts and cloud-init user-data carry their
+   * node's other files, so each file is read several times per synthesis.
+   */
   render(): string {
+    this.rendered ??= this.renderContent();
+    return this.rendered;
+  }
+
+  /** Produces the content; subclasses that compute it from other files override this. */
+  protected renderContent(): string {
     return this.content.kind === "yaml" ? toYaml(this.content.document) : this.content.text;
   }
 }

@@ -35,6 +35,13 @@ export interface CertificatePlan {
   readonly certPath: string;
   /** Where the key goes; equal to certPath for a combined PEM (the kubelet's client credential). */
   readonly keyPath: string;
+  /**
+   * Certificates of one node with the same group may be issued for one key pair. Only the kubelet's
+   * initial client and serving certificates share one ("kubelet"): same host, same root-only folder,
+   * and the client key is replaced at the first rotation anyway. The Pulumi stack uses it to keep
+   * the resources per worker at six; `pki generate` issues separate keys regardless.
+   */
+  readonly keyGroup?: string;
 }
 
 export interface NodePkiPlan {
@@ -88,7 +95,7 @@ export function planPki(model: ClusterModel): PkiPlan {
     eku: ExtendedKeyUsage[],
     certPath: string,
     keyPath: string,
-    extra: { organizations?: string[]; dnsNames?: string[]; ipAddresses?: string[] } = {},
+    extra: { organizations?: string[]; dnsNames?: string[]; ipAddresses?: string[]; keyGroup?: string } = {},
   ): CertificatePlan => ({
     id,
     ca,
@@ -101,6 +108,7 @@ export function planPki(model: ClusterModel): PkiPlan {
     validityDays: days,
     certPath,
     keyPath,
+    ...(extra.keyGroup ? { keyGroup: extra.keyGroup } : {}),
   });
 
   const endpointHost = model.endpoint.host;
@@ -227,6 +235,7 @@ export function planPki(model: ClusterModel): PkiPlan {
         paths.kubeletClientCurrent,
         {
           organizations: ["system:nodes"],
+          keyGroup: "kubelet",
         },
       ),
       leaf(
@@ -238,6 +247,7 @@ export function planPki(model: ClusterModel): PkiPlan {
         paths.kubeletServingKey,
         {
           organizations: ["system:nodes"],
+          keyGroup: "kubelet",
           dnsNames: [node.name],
           ipAddresses: nodeIps,
         },

@@ -110,6 +110,60 @@ export const NetworkingSchema = z
   })
   .describe("Cluster networks. IPv4.");
 
+export const EtcdBackupSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("Take scheduled snapshots on every etcd member (a systemd timer running etcdctl)."),
+    schedule: z
+      .string()
+      .regex(/^[^\n;]+$/, { message: "be a single-line systemd OnCalendar expression" })
+      .default("hourly")
+      .describe("When to snapshot: a systemd OnCalendar expression, e.g. hourly or *-*-* 00/4:00:00."),
+    retention: z
+      .number()
+      .int()
+      .min(1)
+      .default(24)
+      .describe("How many snapshots each member keeps; older ones are deleted after a successful snapshot."),
+    directory: z
+      .string()
+      .regex(/^\/(?!.*\/\.\.?(\/|$))[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/, {
+        message: "be an absolute, normalized path such as /var/backups/etcd",
+      })
+      .default("/var/backups/etcd")
+      .describe("Where snapshots are written on each member (keep it off the etcd data disk if you can)."),
+  })
+  .describe("Scheduled etcd snapshots and their retention.");
+
+export const MonitoringSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Make control-plane, etcd, kubelet, kube-proxy and CoreDNS metrics scrapable: a metrics reader identity, an authenticating node-local metrics proxy and a Prometheus scrape configuration.",
+      ),
+    prometheusOperator: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also emit prometheus-operator objects (ServiceMonitor, PodMonitor, PrometheusRule); needs the operator's CRDs.",
+      ),
+    metricsServer: z
+      .boolean()
+      .default(true)
+      .describe("Install metrics-server (resource metrics for kubectl top and HorizontalPodAutoscalers)."),
+    dashboard: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Install a web dashboard (Headlamp) that acts with each user's own token, plus a read-only viewer identity.",
+      ),
+  })
+  .describe("Metrics, alerting and the optional dashboard.");
+
 export const EtcdSchema = z
   .strictObject({
     topology: z
@@ -128,6 +182,7 @@ export const EtcdSchema = z
       .min(0)
       .default(8 * 1024 ** 3)
       .describe("etcd --quota-backend-bytes (default 8 GiB, the recommended maximum)."),
+    backup: EtcdBackupSchema.prefault({}),
   })
   .describe("etcd cluster.");
 
@@ -311,6 +366,7 @@ export const ClusterSpecSchema = z
     images: ImagesSchema.prefault({}),
     security: SecuritySchema.prefault({}),
     pki: PkiSchema.prefault({}),
+    monitoring: MonitoringSchema.prefault({}),
   })
   .describe("A kubeforge cluster spec.");
 

@@ -244,7 +244,7 @@ export class BootstrapScript extends NodeFile {
     return carriedFiles(this, (f) => f === this || exclude(f));
   }
 
-  override render(): string {
+  protected override renderContent(): string {
     return bootstrapScript({
       nodeName: this.options.nodeName,
       downloads: this.options.downloads,

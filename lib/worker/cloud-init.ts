@@ -14,9 +14,10 @@ function mode(m: number): string {
 }
 
 /**
- * cloud-init user-data for one node: `write_files` with path, permissions, owner (and encoding
- * for large files) for every node file, then `runcmd` runs the bootstrap script, which installs
- * the binaries and enables the services (re-writing identical files is a no-op).
+ * cloud-init user-data for one node: `write_files` with path, permissions, owner (and encoding for
+ * large files) for each given file, then `runcmd` runs the bootstrap script. A node's own user-data
+ * carries just its bootstrap script, which itself carries every node file with its mode and owner:
+ * the files stand once, and user-data stays within cloud providers' size limits (16 KiB on some).
  * @see https://cloudinit.readthedocs.io/en/latest/reference/modules.html#write-files
  */
 export function cloudInitUserData(files: readonly ScriptFile[]): string {
@@ -35,13 +36,13 @@ export function cloudInitUserData(files: readonly ScriptFile[]): string {
   return `#cloud-config\n${toYaml({ write_files: writeFiles, runcmd: [[BOOTSTRAP_SCRIPT]] })}`;
 }
 
-/** The user-data as a node file (0600), rendered at synthesis time from every other file of its node. */
+/** The user-data as a node file (0600), rendered at synthesis time from the node's bootstrap script. */
 export class CloudInitUserData extends NodeFile {
   constructor(scope: Construct, id: string) {
     super(scope, id, { path: CLOUD_INIT_USER_DATA, mode: 0o600, content: { kind: "text", text: "" } });
   }
 
-  override render(): string {
-    return cloudInitUserData(carriedFiles(this, (f) => f === this));
+  protected override renderContent(): string {
+    return cloudInitUserData(carriedFiles(this, (f) => f.path !== BOOTSTRAP_SCRIPT));
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { main } from "../../lib/cli/main";
 import { type KubeforgeError, SpecValidationError } from "../../lib/errors";
-import { readStackConfig } from "../../stacks/config";
+import { defaultMaxUnavailable, readStackConfig } from "../../stacks/config";
 import { defaultSpec, tempDir } from "../util";
 
 /** readStackConfig against raw `kubeforge:*` values, as Pulumi hands them to the program (JSON strings). */
@@ -35,7 +35,10 @@ describe("readStackConfig", () => {
       hostKeys: {},
       bastion: undefined,
     });
-    expect(config.rollout).toStrictEqual({ maxUnavailable: 1, healthTimeoutSeconds: 300 });
+    // maxUnavailable is left to the stack: a tenth of the workers, at least one.
+    expect(config.rollout.maxUnavailable).toBeUndefined();
+    expect(config.rollout.healthTimeoutSeconds).toBe(300);
+    expect([1, 3, 25, 4995].map(defaultMaxUnavailable)).toStrictEqual([1, 1, 2, 499]);
     expect(config.spec.name).toBe("kubeforge");
   });
 

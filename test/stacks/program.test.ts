@@ -77,14 +77,18 @@ describe("the registered graph", () => {
     expect(count("tls:index/selfSignedCert:SelfSignedCert")).toBe(3);
     expect(count("tls:index/locallySignedCert:LocallySignedCert")).toBe(leaves);
     expect(count("tls:index/certRequest:CertRequest")).toBe(leaves);
-    // One key per CA and per leaf, plus the service-account key.
-    expect(count("tls:index/privateKey:PrivateKey")).toBe(3 + leaves + 1);
+    // One key per CA and per leaf, except that each node's two kubelet certificates share one
+    // (keyGroup "kubelet"), plus the service-account key.
+    expect(count("tls:index/privateKey:PrivateKey")).toBe(3 + leaves - cluster.pki.nodes.length + 1);
     expect(count("random:index/randomBytes:RandomBytes")).toBe(1);
     expect(count("pulumi:providers:kubernetes")).toBe(1);
     const commands = registrations.filter((r) => r.type === COMMAND).map((r) => r.name);
     expect(commands.sort()).toStrictEqual(
       [
-        ...["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"].map((n) => `kubeforge-${n}-deliver`),
+        ...["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"].flatMap((n) =>
+          ["deliver", "leave", "reset"].map((step) => `kubeforge-${n}-${step}`),
+        ),
+        ...["worker-1", "worker-2"].flatMap((n) => [`kubeforge-${n}-drain`, `kubeforge-${n}-uncordon`]),
         "kubeforge-control-plane-ready",
         "kubeforge-workers-1-ready",
         "kubeforge-workers-2-ready",
@@ -99,9 +103,13 @@ describe("the rollout order", () => {
     "kubeforge-cp-2-deliver",
     "kubeforge-cp-3-deliver",
     "kubeforge-control-plane-ready",
+    "kubeforge-worker-1-drain",
     "kubeforge-worker-1-deliver",
+    "kubeforge-worker-1-uncordon",
     "kubeforge-workers-1-ready",
+    "kubeforge-worker-2-drain",
     "kubeforge-worker-2-deliver",
+    "kubeforge-worker-2-uncordon",
     "kubeforge-workers-2-ready",
   ];
 

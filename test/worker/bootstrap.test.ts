@@ -132,8 +132,9 @@ describe("cloud-init user-data", () => {
           expect(entry.permissions).toMatch(/^0[0-7]{3}$/);
           expect(entry.owner).toMatch(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/);
         }
-        const expected = node.files.filter((f) => f.path !== CLOUD_INIT_USER_DATA);
-        expect([...byPath.keys()].sort()).toStrictEqual(expected.map((f) => f.path).sort());
+        // Only the bootstrap script travels in user-data; it carries every other file (tested above).
+        const expected = node.files.filter((f) => f.path === BOOTSTRAP_SCRIPT);
+        expect([...byPath.keys()]).toStrictEqual([BOOTSTRAP_SCRIPT]);
         for (const f of expected) {
           const entry = byPath.get(f.path);
           const content =
