@@ -5,6 +5,7 @@ import { Chart } from "cdk8s";
 import type { IConstruct } from "constructs";
 import { KubeforgeError } from "./errors";
 import { HostNode, toYaml } from "./host/node-file";
+import { secretModeOf } from "./pki/plan";
 import { ClusterModel } from "./spec/model";
 
 /** One node file, rendered. */
@@ -135,7 +136,11 @@ export function layoutFiles(rendered: RenderedCluster): Map<string, DesiredFile>
           owner: f.owner,
           sha256: f.sha256,
         })),
-        secrets: node.secretPaths,
+        secrets: node.secretPaths.map((p) => ({
+          path: p,
+          mode: formatMode(secretModeOf(p)),
+          owner: "root:root",
+        })),
       }),
       mode: 0o644,
     });

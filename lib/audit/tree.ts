@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { KubeforgeError } from "../errors";
+import { secretModeOf } from "../pki/plan";
 import { INDEX_FILE, type RenderedCluster } from "../synth";
 
 /** A node file as the audit sees it: recorded mode and owner, and its text when it is present. */
@@ -47,7 +48,7 @@ export function treeFromRendered(rendered: RenderedCluster, source = "(in memory
       files: new Map(
         n.files.map((f) => [f.path, { path: f.path, mode: f.mode, owner: f.owner, content: f.content }]),
       ),
-      secrets: new Map(n.secretPaths.map((p) => [p, { path: p }])),
+      secrets: new Map(n.secretPaths.map((p) => [p, { path: p, mode: secretModeOf(p), owner: "root:root" }])),
     })),
     objects: rendered.clusterObjects.flatMap((g) => g.objects),
   };

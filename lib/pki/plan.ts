@@ -326,3 +326,13 @@ export function secretPathsOf(plan: PkiPlan, nodePlan: NodePkiPlan, extra: reado
   for (const p of extra) out.add(p);
   return [...out].sort();
 }
+
+/**
+ * The mode a secret path gets on its host: certificates and public keys 0644, everything else
+ * (private keys, the kubelet's combined credential, the encryption configuration) 0600. The PKI
+ * writer and the Pulumi delivery use these modes; the node index records them, so the audit can
+ * decide the PKI file-permission checks without the files.
+ */
+export function secretModeOf(path: string): number {
+  return path.endsWith(".crt") || path.endsWith(".pub") ? 0o644 : 0o600;
+}

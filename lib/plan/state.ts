@@ -140,7 +140,8 @@ export function stateFromDist(dir: string): ClusterState {
   const nodes = names.map((name) => {
     const nodeIndex = readJson(path.join(root, "nodes", `${name}.json`)) as {
       files?: { path: string; mode: string; owner: string }[];
-      secrets?: string[];
+      // Secret entries are `{ path, mode, owner }`; output from before the modes were recorded has plain paths.
+      secrets?: (string | { path: string })[];
     };
     const files = (nodeIndex.files ?? []).map((f) => {
       const file = path.join(root, "nodes", name, f.path);
@@ -156,7 +157,8 @@ export function stateFromDist(dir: string): ClusterState {
         content: fs.readFileSync(file, "utf8"),
       };
     });
-    return nodeFacts(name, files, nodeIndex.secrets ?? []);
+    const secrets = (nodeIndex.secrets ?? []).map((e) => (typeof e === "string" ? e : e.path));
+    return nodeFacts(name, files, secrets);
   });
   const clusterFiles = Array.isArray(index.cluster)
     ? index.cluster.filter((c): c is string => typeof c === "string")

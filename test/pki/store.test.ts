@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { KubeforgeError } from "../../lib/errors";
 import { paths } from "../../lib/paths";
+import { secretModeOf } from "../../lib/pki/plan";
 import { generatePki, PKI_CA_DIR, pkiLayout, renewPki } from "../../lib/pki/store";
 import { writeRendered } from "../../lib/synth";
 import { defaultSpec, nodeOf, render, singleNodeSpec, tempDir } from "../util";
@@ -75,6 +76,11 @@ describe("generatePki layout", () => {
     // THEN each node folder holds exactly its secretPaths, nothing more, nothing less
     for (const node of rendered.nodes) {
       expect(listFiles(path.join(out, "nodes", node.name))).toStrictEqual([...node.secretPaths].sort());
+      // ... with the mode the node index records for it (what the audit reads).
+      for (const p of node.secretPaths) {
+        const mode = fs.statSync(path.join(out, "nodes", node.name, p)).mode & 0o777;
+        expect(mode, `${node.name}:${p}`).toBe(secretModeOf(p));
+      }
     }
     expect(fs.readdirSync(out).sort()).toStrictEqual(["admin.conf", "ca", "nodes", "super-admin.conf"]);
     expect(listFiles(path.join(out, PKI_CA_DIR))).toStrictEqual([
@@ -167,6 +173,11 @@ describe("generatePki layout", () => {
     expect(fs.existsSync(pkiLayout.encryptionConfig(out))).toBe(false);
     for (const node of rendered.nodes) {
       expect(listFiles(path.join(out, "nodes", node.name))).toStrictEqual([...node.secretPaths].sort());
+      // ... with the mode the node index records for it (what the audit reads).
+      for (const p of node.secretPaths) {
+        const mode = fs.statSync(path.join(out, "nodes", node.name, p)).mode & 0o777;
+        expect(mode, `${node.name}:${p}`).toBe(secretModeOf(p));
+      }
     }
   });
 });

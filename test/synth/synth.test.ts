@@ -63,7 +63,7 @@ describe("synthesized layout", () => {
     synth(defaultSpec(), out);
     const index = JSON.parse(fs.readFileSync(path.join(out, "nodes/cp-1.json"), "utf8")) as {
       files: { path: string; mode: string; owner: string; sha256: string }[];
-      secrets: string[];
+      secrets: { path: string; mode: string; owner: string }[];
     };
     expect(index.files.length).toBeGreaterThan(5);
     for (const f of index.files) {
@@ -75,8 +75,15 @@ describe("synthesized layout", () => {
     const mode = (p: string) => index.files.find((f) => f.path === p)?.mode;
     expect(mode("/etc/kubernetes/admin.conf")).toBe("0600");
     expect(mode("/etc/kubernetes/manifests/kube-apiserver.yaml")).toBe("0600");
-    expect(index.secrets).toContain("/etc/kubernetes/pki/ca.key");
-    expect(index.secrets).toContain("/etc/kubernetes/kubeforge/encryption-config.yaml");
+    const secret = (p: string) => index.secrets.find((x) => x.path === p);
+    expect(secret("/etc/kubernetes/pki/ca.key")).toStrictEqual({
+      path: "/etc/kubernetes/pki/ca.key",
+      mode: "0600",
+      owner: "root:root",
+    });
+    expect(secret("/etc/kubernetes/pki/ca.crt")?.mode).toBe("0644");
+    expect(secret("/var/lib/kubelet/pki/kubelet-client-current.pem")?.mode).toBe("0600");
+    expect(secret("/etc/kubernetes/kubeforge/encryption-config.yaml")?.mode).toBe("0600");
   });
 
   it("is deterministic: the same spec gives byte-identical output", () => {
