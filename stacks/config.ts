@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { type ErrorCode, KubeforgeError, type SpecIssue, SpecValidationError } from "../lib/errors";
+import { defaultMaxUnavailable } from "../lib/plan/plan";
 import { loadSpecFile } from "../lib/spec/load";
 import type { ClusterSpecInput } from "../lib/spec/schema";
 import { validateClusterSpec } from "../lib/spec/validate";
@@ -72,14 +73,7 @@ export type ConfigReader = (key: string) => string | undefined;
 
 const DEFAULT_ROLLOUT: RolloutConfig = { healthTimeoutSeconds: 300 };
 
-/**
- * Workers per batch when the config names none: a tenth of them, at least one. One at a time would
- * take a 5,000-node cluster through 5,000 sequential health gates; a tenth keeps 90% of capacity
- * while a batch rolls, the common choice of node-pool upgrades.
- */
-export function defaultMaxUnavailable(workers: number): number {
-  return Math.max(1, Math.floor(workers / 10));
-}
+export { defaultMaxUnavailable };
 
 function parseValue(raw: string | undefined): unknown {
   if (raw === undefined) return undefined;

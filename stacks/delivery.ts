@@ -5,6 +5,7 @@ import { toYaml } from "../lib/host/node-file";
 import { MANIFESTS_DIR, paths } from "../lib/paths";
 import type { NodePkiPlan, PkiPlan } from "../lib/pki/plan";
 import { kubeletSecretPaths, staticPodReaders } from "../lib/plan/impact";
+import { generationRecord } from "../lib/plan/node-ops";
 import { encryptionConfiguration } from "../lib/security/encryption-config";
 import type { RenderedFile, RenderedNode } from "../lib/synth";
 import { BOOTSTRAP_SCRIPT } from "../lib/worker/bootstrap";
@@ -159,6 +160,12 @@ export interface DeliveryPlan {
   /** False for etcd members: a lone new member cannot be healthy until its peers exist. */
   readonly gateOnCreate: boolean;
   readonly healthTimeoutSeconds: number;
+  /**
+   * The generation the script records on the host once it succeeded (the node's content hash), so
+   * the delivery's `delete` resets the host only while it is the last delivery (lib/plan/node-ops
+   * `generationRecord`). Absent: nothing is recorded.
+   */
+  readonly generation?: string;
 }
 
 /**
@@ -309,7 +316,9 @@ export function deliveryScript(plan: DeliveryPlan): string {
     "",
   );
   const gate = plan.gateOnCreate ? "true" : '[ "$MODE" = update ]';
-  lines.push(`if ${gate}; then`, checks || "  :", "fi", `echo "kubeforge: node ${plan.node} delivered"`, "");
+  lines.push(`if ${gate}; then`, checks || "  :", "fi");
+  if (plan.generation !== undefined) lines.push(...generationRecord(plan.generation));
+  lines.push(`echo "kubeforge: node ${plan.node} delivered"`, "");
   return lines.join("\n");
 }
 

@@ -2,7 +2,13 @@
 import { remote, type types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { paths } from "../lib/paths";
-import { drainScript, leaveScript, resetScript, uncordonScript } from "../lib/plan/node-ops";
+import {
+  drainScript,
+  membershipInput,
+  membershipScript,
+  resetScript,
+  uncordonScript,
+} from "../lib/plan/node-ops";
 import {
   API_SERVER_PORT,
   type ClusterModel,
@@ -138,14 +144,14 @@ export function connectionFor(node: NodeSpec, c: ConnectionConfig): types.input.
 /** One node's delivery, prepared by the caller. */
 export interface NodeDelivery {
   readonly node: NodeSpec;
-  /** The node's content hash: its trigger. */
+  /** The node's content hash: the generation its delivery records (see {@link createRollout}). */
   readonly hash: string;
-  /** The delivery script (not secret). */
+  /** The delivery script (not secret); it embeds the hash, so a content change changes it. */
   readonly script: string;
   /** The payload (secret). */
   readonly stdin: pulumi.Output<string>;
   /**
-   * The versions that drain a worker (lib/plan `drainKey`): its drain and uncordon re-run when they
+   * The versions that drain a worker (lib/plan `drainKey`): its batch's drain re-runs when they
    * change. Absent: the node is never drained.
    */
   readonly drainKey?: string;
@@ -155,17 +161,21 @@ export interface NodeDelivery {
 
 /** What {@link createRollout} registers. */
 export interface Rollout {
-  readonly deliveries: ReadonlyMap<string, remote.Command>;
-  readonly gates: readonly remote.Command[];
-  /** Drain and uncordon commands of workers, by node name. */
-  readonly drains: ReadonlyMap<string, { readonly drain: remote.Command; readonly uncordon: remote.Command }>;
   /**
-   * Per node, the commands whose `delete` runs when the node leaves the spec: `leave` (drain, delete
-   * the Node, remove the etcd member; on a control-plane node) depends on `reset` (wipe the host),
-   * so Pulumi, which deletes dependents first, runs leave before reset.
+   * One command per node; its `delete` resets the host (guarded by the generation the delivery
+   * recorded, so only the delete of a node that left the spec resets anything).
    */
-  readonly removals: ReadonlyMap<string, { readonly leave: remote.Command; readonly reset: remote.Command }>;
-  /** The last gate: everything is delivered and healthy once it has run. */
+  readonly deliveries: ReadonlyMap<string, remote.Command>;
+  /** The health gates; a worker batch's gate also uncordons the nodes its drain cordoned. */
+  readonly gates: readonly remote.Command[];
+  /** The drain command of each worker batch that has nodes to drain, by batch number (from 1). */
+  readonly drains: ReadonlyMap<number, remote.Command>;
+  /**
+   * Takes the nodes that left the spec out of the cluster (drain, delete the Node, etcd member
+   * remove) before any of their hosts is reset. Absent without SSH deliveries.
+   */
+  readonly membership?: remote.Command;
+  /** The last step: everything is delivered, healthy and reconciled once it has run. */
   readonly ready: pulumi.Resource;
 }
 
@@ -182,9 +192,27 @@ export interface RolloutArgs {
 }
 
 /**
- * Registers the delivery commands and the gates, chained in rollout order. A delivery re-runs when
- * its node's content hash or payload changes (`update` mode: it waits for its own health checks);
- * a gate re-runs when a node it covers changed. Unchanged nodes are no-ops that only pass the turn.
+ * Registers the delivery commands, the batch drains, the gates and the membership command, chained
+ * in rollout order: control plane ready → per worker batch: drain → deliveries → gate (and uncordon)
+ * → next batch; then membership; add-ons wait for it. Per worker that is one command (its delivery):
+ * drains, uncordons and removals are per batch or per cluster, so the resource count grows by the
+ * five PKI resources plus one per worker.
+ *
+ * A delivery has no triggers: its script embeds the node's content hash, so a content change is an
+ * update of the same resource (its `update` mode, with its health checks), never a replacement,
+ * and its `delete`, the host reset, runs only when the resource goes: when the node leaves the spec
+ * (or on `pulumi destroy`). The reset still checks the generation the delivery recorded on the host,
+ * so a delete that is not the host's last delivery (`pulumi up --replace`, a renamed resource: the
+ * new copy is created first) leaves the host alone. A gate re-runs when a node it covers changed.
+ * Unchanged nodes are no-ops that only pass the turn.
+ *
+ * Removal order: the engine registers the program's resources (creates, updates, replacements) and
+ * only once the program has finished, and each registration has completed, runs the deletes of
+ * resources no longer in the program (pulumi/pulumi `deploymentExecutor.performDeletes`; a failed
+ * step cancels the update before that phase). The membership command's triggers are the node and
+ * etcd member lists, so it re-runs in the first phase whenever a node leaves, and the deliveries of
+ * the nodes that left, with their host resets, are deleted in the second. No dependency can express
+ * this (a resource no longer in the program has none on a new one), and none is needed.
  */
 export function createRollout(a: RolloutArgs, parent: pulumi.Resource): Rollout {
   const nodeByName = new Map(a.model.nodes.map((n) => [n.name, n]));
@@ -195,118 +223,74 @@ export function createRollout(a: RolloutArgs, parent: pulumi.Resource): Rollout 
   };
   const deliveries = new Map<string, remote.Command>();
   const gates: remote.Command[] = [];
-  const drains = new Map<string, { drain: remote.Command; uncordon: remote.Command }>();
-  const removals = new Map<string, { leave: remote.Command; reset: remote.Command }>();
+  const drains = new Map<number, remote.Command>();
   const timeout = a.rollout.healthTimeoutSeconds;
   const hashOf = (name: string) => a.deliveries.get(name)?.hash ?? name;
+  const first = a.plan.controlPlane[0];
+  if (first === undefined) throw new Error("internal: a validated cluster has a control-plane node");
+  const onFirst = connectionFor(get(first), a.connection);
 
   const deliver = (name: string, dependsOn: readonly pulumi.Resource[]): pulumi.Resource[] => {
     const d = a.deliveries.get(name);
     if (!d) return [...dependsOn];
+    const reset = resetScript({
+      node: name,
+      generation: d.hash,
+      etcdDataDir: a.model.spec.etcd.dataDir,
+      timeoutSeconds: timeout,
+    });
     const cmd = new remote.Command(
       `${a.prefix}-${name}-deliver`,
       {
         connection: connectionFor(d.node, a.connection),
         create: remoteCommand(d.script, "create"),
         update: remoteCommand(d.script, "update"),
+        delete: remoteCommand(reset, "delete"),
         stdin: d.stdin,
-        triggers: [d.hash],
         // The payload's secrets never reach stdout, but keep the log to the script's own messages.
         addPreviousOutputInEnv: false,
       },
       { parent, dependsOn: [...dependsOn] },
     );
     deliveries.set(name, cmd);
-    removal(name, d, cmd);
     return [cmd];
-  };
-
-  // Commands that do nothing until deleted: their `delete` takes the node out when it leaves the spec.
-  const removal = (name: string, d: NodeDelivery, delivered: remote.Command) => {
-    const via = get(a.plan.controlPlane.find((n) => n !== name) ?? name);
-    const reset = new remote.Command(
-      `${a.prefix}-${name}-reset`,
-      {
-        connection: connectionFor(d.node, a.connection),
-        create: "true",
-        delete: remoteCommand(resetScript(a.model.spec.etcd.dataDir, timeout), "delete"),
-        addPreviousOutputInEnv: false,
-      },
-      { parent, dependsOn: [delivered] },
-    );
-    const leave = new remote.Command(
-      `${a.prefix}-${name}-leave`,
-      {
-        connection: connectionFor(via, a.connection),
-        create: "true",
-        delete: remoteCommand(
-          leaveScript({
-            node: name,
-            etcdMember: a.model.etcdMemberOf(name) !== undefined,
-            via: via.name,
-            timeoutSeconds: timeout,
-          }),
-          "delete",
-        ),
-        addPreviousOutputInEnv: false,
-      },
-      { parent, dependsOn: [reset] },
-    );
-    removals.set(name, { leave, reset });
-  };
-
-  // A worker whose kubelet or runtime version changes is drained before its delivery, uncordoned after.
-  const drainThenDeliver = (name: string, dependsOn: readonly pulumi.Resource[]): pulumi.Resource[] => {
-    const d = a.deliveries.get(name);
-    const cp = a.plan.controlPlane[0];
-    if (!d?.drainKey || cp === undefined) return deliver(name, dependsOn);
-    const on = connectionFor(get(cp), a.connection);
-    const script = drainScript(
-      name,
-      { kubeletVersion: d.versions?.kubelet, containerdVersion: d.versions?.containerd },
-      timeout,
-    );
-    const drain = new remote.Command(
-      `${a.prefix}-${name}-drain`,
-      {
-        connection: on,
-        create: remoteCommand(script, "create"),
-        update: remoteCommand(script, "update"),
-        triggers: [d.drainKey],
-        addPreviousOutputInEnv: false,
-      },
-      { parent, dependsOn: [...dependsOn] },
-    );
-    const delivered = deliver(name, [drain]);
-    const uncordon = new remote.Command(
-      `${a.prefix}-${name}-uncordon`,
-      {
-        connection: on,
-        create: remoteCommand(uncordonScript(name, timeout), "create"),
-        update: remoteCommand(uncordonScript(name, timeout), "update"),
-        triggers: [d.drainKey, d.hash],
-        addPreviousOutputInEnv: false,
-      },
-      { parent, dependsOn: delivered },
-    );
-    drains.set(name, { drain, uncordon });
-    return [uncordon];
   };
 
   const gate = (
     name: string,
-    on: string,
     covers: readonly string[],
-    create: readonly HealthCheck[],
-    update: readonly HealthCheck[],
+    create: string,
+    update: string,
     dependsOn: readonly pulumi.Resource[],
   ): remote.Command => {
     const cmd = new remote.Command(
       `${a.prefix}-${name}`,
       {
+        connection: onFirst,
+        create: remoteCommand(create, "create"),
+        update: remoteCommand(update, "update"),
+        triggers: covers.map(hashOf),
+        addPreviousOutputInEnv: false,
+      },
+      { parent, dependsOn: [...dependsOn] },
+    );
+    gates.push(cmd);
+    return cmd;
+  };
+  const healthGate = (
+    name: string,
+    on: string,
+    covers: readonly string[],
+    checks: readonly HealthCheck[],
+    dependsOn: readonly pulumi.Resource[],
+  ): remote.Command => {
+    const script = gateScript(checks, timeout);
+    const cmd = new remote.Command(
+      `${a.prefix}-${name}`,
+      {
         connection: connectionFor(get(on), a.connection),
-        create: remoteCommand(gateScript(create, a.rollout.healthTimeoutSeconds), "create"),
-        update: remoteCommand(gateScript(update, a.rollout.healthTimeoutSeconds), "update"),
+        create: remoteCommand(script, "create"),
+        update: remoteCommand(script, "update"),
         triggers: covers.map(hashOf),
         addPreviousOutputInEnv: false,
       },
@@ -316,34 +300,92 @@ export function createRollout(a: RolloutArgs, parent: pulumi.Resource): Rollout 
     return cmd;
   };
 
+  // The batch's workers whose kubelet or runtime version may change are drained before its deliveries.
+  const drainBatch = (
+    batch: readonly string[],
+    i: number,
+    dependsOn: readonly pulumi.Resource[],
+  ): pulumi.Resource[] => {
+    const targets = batch.flatMap((name) => {
+      const d = a.deliveries.get(name);
+      return d?.drainKey ? [{ name, d, drainKey: d.drainKey }] : [];
+    });
+    if (targets.length === 0) return [...dependsOn];
+    const script = drainScript(
+      targets.map(({ name, d }) => ({
+        node: name,
+        kubeletVersion: d.versions?.kubelet,
+        containerdVersion: d.versions?.containerd,
+      })),
+      timeout,
+    );
+    const cmd = new remote.Command(
+      `${a.prefix}-workers-${i}-drain`,
+      {
+        connection: onFirst,
+        create: remoteCommand(script, "create"),
+        update: remoteCommand(script, "update"),
+        triggers: targets.map(({ name, drainKey }) => `${name} ${drainKey}`),
+        addPreviousOutputInEnv: false,
+      },
+      { parent, dependsOn: [...dependsOn] },
+    );
+    drains.set(i, cmd);
+    return [cmd];
+  };
+
   let previous: pulumi.Resource[] = [...(a.after ?? [])];
   for (const name of a.plan.etcd) previous = deliver(name, previous);
   const firstEtcd = a.plan.etcd[0];
   if (firstEtcd !== undefined) {
-    const checks = [etcdHealth()];
-    previous = [gate("etcd-ready", firstEtcd, a.plan.etcd, checks, checks, previous)];
+    previous = [healthGate("etcd-ready", firstEtcd, a.plan.etcd, [etcdHealth()], previous)];
   }
   for (const name of a.plan.controlPlane) previous = deliver(name, previous);
-  const first = a.plan.controlPlane[0];
-  if (first === undefined) throw new Error("internal: a validated cluster has a control-plane node");
   const readyz = a.plan.controlPlane.map((n) => apiServerReadyz(get(n).address));
   previous = [
-    gate("control-plane-ready", first, [...a.plan.etcd, ...a.plan.controlPlane], readyz, readyz, previous),
+    healthGate("control-plane-ready", first, [...a.plan.etcd, ...a.plan.controlPlane], readyz, previous),
   ];
-  a.plan.workerBatches.forEach((batch, i) => {
-    const delivered = batch.flatMap((name) => drainThenDeliver(name, previous));
+  a.plan.workerBatches.forEach((batch, index) => {
+    const i = index + 1;
+    const drained = drainBatch(batch, i, previous);
+    const delivered = batch.flatMap((name) => deliver(name, drained));
+    // Uncordoning after the gate: a node kubeforge drained is uncordoned once it is Ready again.
+    const uncordon = uncordonScript(batch, timeout);
     previous = [
       gate(
-        `workers-${i + 1}-ready`,
-        first,
+        `workers-${i}-ready`,
         batch,
-        batch.map(nodeRegistered),
-        batch.map(nodeReady),
-        delivered.length > 0 ? delivered : previous,
+        `${gateScript(batch.map(nodeRegistered), timeout)}${uncordon}`,
+        `${gateScript(batch.map(nodeReady), timeout)}${uncordon}`,
+        delivered.length > 0 ? delivered : drained,
       ),
     ];
   });
+
+  let membership: remote.Command | undefined;
+  if (a.deliveries.size > 0) {
+    const nodes = a.model.nodes.map((n) => n.name).sort();
+    const etcdMembers = a.model.etcdMembers.map((m) => m.name).sort();
+    const script = membershipScript({
+      // etcdctl runs in the first control-plane node's etcd pod: only with stacked etcd.
+      etcdVia: a.model.etcdMemberOf(first) ? first : undefined,
+      timeoutSeconds: timeout,
+    });
+    membership = new remote.Command(
+      `${a.prefix}-membership`,
+      {
+        connection: onFirst,
+        create: remoteCommand(script, "create"),
+        update: remoteCommand(script, "update"),
+        stdin: membershipInput(nodes, etcdMembers),
+        triggers: [nodes.join(" "), etcdMembers.join(" ")],
+        addPreviousOutputInEnv: false,
+      },
+      { parent, dependsOn: previous },
+    );
+    previous = [membership];
+  }
   const ready = previous[0];
   if (!ready) throw new Error("internal: the rollout has no final gate");
-  return { deliveries, gates, drains, removals, ready };
+  return { deliveries, gates, drains, membership, ready };
 }

@@ -191,6 +191,7 @@ export function createCluster(
       checks: nodeHealthChecks(model, spec),
       gateOnCreate: model.etcdMemberOf(node.name) === undefined,
       healthTimeoutSeconds: rolloutConfig.healthTimeoutSeconds,
+      generation: hash,
     };
     deliveries.set(node.name, {
       node: spec,

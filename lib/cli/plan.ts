@@ -33,14 +33,18 @@ export function registerPlanCommands(program: Command, io: PlanIo): void {
     )
     .option("--from <dir>", "the previous synthesized output directory (e.g. the committed dist/)")
     .option("--from-git <ref:path>", "the previous kubeforge.yaml in git, e.g. HEAD~1:kubeforge.yaml")
-    .option("--max-unavailable <n>", "workers changed at once", positiveInteger, 1)
+    .option(
+      "--max-unavailable <n>",
+      "workers changed at once (default: a tenth of the workers, at least 1)",
+      positiveInteger,
+    )
     .option("--json", "print the plan as JSON")
     .action(
       (opts: {
         config?: string;
         from?: string;
         fromGit?: string;
-        maxUnavailable: number;
+        maxUnavailable?: number;
         json?: boolean;
       }) => {
         if ((opts.from === undefined) === (opts.fromGit === undefined)) {

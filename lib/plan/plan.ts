@@ -169,6 +169,15 @@ function diffObjects(before: ClusterState, after: ClusterState): ObjectChanges {
 }
 
 /**
+ * Workers per batch when none is named: a tenth of them, at least one. One at a time would take a
+ * 5,000-node cluster through 5,000 sequential health gates; a tenth keeps 90% of the capacity while
+ * a batch rolls, the common choice of node-pool upgrades. The stack and `kubeforge plan` share it.
+ */
+export function defaultMaxUnavailable(workers: number): number {
+  return Math.max(1, Math.floor(workers / 10));
+}
+
+/**
  * The rollout order, as the Pulumi stack applies it: external etcd members one at a time, then
  * control-plane nodes (with their stacked etcd member) one at a time, then workers in batches of
  * `maxUnavailable`, then nodes that leave (one at a time: drain, delete the Node, remove the etcd
@@ -274,7 +283,15 @@ export function planChanges(
       before.kubernetesVersion !== after.kubernetesVersion,
     nodes,
     objects,
-    steps: rolloutSteps(nodes, objects, options.maxUnavailable ?? 1),
+    steps: rolloutSteps(
+      nodes,
+      objects,
+      options.maxUnavailable ??
+        defaultMaxUnavailable(
+          nodes.filter((n) => n.status !== "removed" && n.roles.length === 1 && n.roles[0] === "worker")
+            .length,
+        ),
+    ),
     issues: validateUpgrade(upgradeSide(before), upgradeSide(after)),
     warnings,
   };

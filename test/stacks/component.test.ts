@@ -137,20 +137,43 @@ describe("the @pulumi/tls inputs", () => {
   });
 });
 
-describe("triggers", () => {
-  it("change only for the changed worker: its delivery and its batch's gate", () => {
-    const commands = (prefix: string) =>
-      new Map(
-        registrations
-          .filter((r) => r.type === "command:remote:Command" && r.name.startsWith(`${prefix}-`))
-          .map((r) => [r.name.slice(prefix.length + 1), JSON.stringify(r.inputs.triggers)]),
-      );
+describe("changes", () => {
+  /** What makes Pulumi re-run a command: its triggers (replace) and its scripts (update). */
+  const commands = (prefix: string) =>
+    new Map(
+      registrations
+        .filter((r) => r.type === "command:remote:Command" && r.name.startsWith(`${prefix}-`))
+        .map((r) => {
+          const { triggers, create, update, delete: del } = r.inputs;
+          return [r.name.slice(prefix.length + 1), JSON.stringify({ triggers, create, update, del })];
+        }),
+    );
+
+  it("re-run only the changed worker's delivery and its batch's gate", () => {
     const before = commands("a");
     const after = commands("b");
     expect([...after.keys()].sort()).toStrictEqual([...before.keys()].sort());
     const changed = [...before.keys()].filter((k) => before.get(k) !== after.get(k)).sort();
-    // The uncordon re-checks after any delivery; the drain only re-runs for new kubelet/runtime versions.
-    expect(changed).toStrictEqual(["worker-2-deliver", "worker-2-uncordon", "workers-2-ready"]);
+    // The batch drain only re-runs for new kubelet/runtime versions; the membership for new node lists.
+    expect(changed).toStrictEqual(["worker-2-deliver", "workers-2-ready"]);
+  });
+
+  it("update a delivery in place: no triggers, and its scripts carry the node's content hash", () => {
+    const generation = (prefix: string, node: string) => {
+      const deliver = inputsOf("command:remote:Command", `${prefix}-${node}-deliver`);
+      expect(deliver.triggers, `${prefix}-${node}`).toBeUndefined();
+      const found = [deliver.create, deliver.update, deliver.delete].map(
+        // The script is single-quoted inside the command line: undo the quoting of its own quotes.
+        (script) => /GENERATION='([0-9a-f]{64})'/.exec(String(script).replace(/'\\''/g, "'"))?.[1],
+      );
+      expect(new Set(found).size, `${prefix}-${node}: one generation in all three scripts`).toBe(1);
+      return found[0];
+    };
+    const hash = (node: string) => a.nodes.find((n) => n.name === node)?.contentHash;
+    expect(generation("a", "worker-2")).toBe(hash("worker-2"));
+    expect(generation("a", "cp-1")).toBe(hash("cp-1"));
+    expect(generation("b", "worker-2")).not.toBe(generation("a", "worker-2"));
+    expect(generation("b", "worker-1")).toBe(generation("a", "worker-1"));
   });
 });
 

@@ -85,13 +85,14 @@ describe("the registered graph", () => {
     const commands = registrations.filter((r) => r.type === COMMAND).map((r) => r.name);
     expect(commands.sort()).toStrictEqual(
       [
-        ...["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"].flatMap((n) =>
-          ["deliver", "leave", "reset"].map((step) => `kubeforge-${n}-${step}`),
-        ),
-        ...["worker-1", "worker-2"].flatMap((n) => [`kubeforge-${n}-drain`, `kubeforge-${n}-uncordon`]),
+        // Per node, only its delivery; drains and uncordons are per batch, removals per cluster.
+        ...["cp-1", "cp-2", "cp-3", "worker-1", "worker-2"].map((n) => `kubeforge-${n}-deliver`),
         "kubeforge-control-plane-ready",
+        "kubeforge-workers-1-drain",
         "kubeforge-workers-1-ready",
+        "kubeforge-workers-2-drain",
         "kubeforge-workers-2-ready",
+        "kubeforge-membership",
       ].sort(),
     );
   });
@@ -103,14 +104,13 @@ describe("the rollout order", () => {
     "kubeforge-cp-2-deliver",
     "kubeforge-cp-3-deliver",
     "kubeforge-control-plane-ready",
-    "kubeforge-worker-1-drain",
+    "kubeforge-workers-1-drain",
     "kubeforge-worker-1-deliver",
-    "kubeforge-worker-1-uncordon",
     "kubeforge-workers-1-ready",
-    "kubeforge-worker-2-drain",
+    "kubeforge-workers-2-drain",
     "kubeforge-worker-2-deliver",
-    "kubeforge-worker-2-uncordon",
     "kubeforge-workers-2-ready",
+    "kubeforge-membership",
   ];
 
   it("chains control-plane nodes one at a time, then the readiness gate, then workers batch by batch", () => {
@@ -123,8 +123,8 @@ describe("the rollout order", () => {
     expect(commandDeps(find(registrations, COMMAND, "kubeforge-cp-1-deliver"))).toStrictEqual([]);
   });
 
-  it("applies every add-on object only after the last gate, through the admin-kubeconfig provider", () => {
-    const last = urnOf(COMMAND, "kubeforge-workers-2-ready");
+  it("applies every add-on object only after the last gate and the membership command", () => {
+    const last = urnOf(COMMAND, "kubeforge-membership");
     const groups = registrations.filter((r) => r.type === "kubernetes:yaml:ConfigGroup");
     expect(groups.length).toBeGreaterThan(0);
     const children = registrations.filter((r) => groups.some((g) => g.urn === r.parent));
@@ -134,11 +134,16 @@ describe("the rollout order", () => {
 
   it("gates the first worker batch on registration at create and on Ready at update", () => {
     const gate = find(registrations, COMMAND, "kubeforge-workers-1-ready").inputs;
-    expect(String(gate.create)).toContain(
-      "kubectl --kubeconfig /etc/kubernetes/admin.conf get node worker-1",
-    );
-    expect(String(gate.create)).not.toContain("Ready");
-    expect(String(gate.update)).toContain('@.type=="Ready"');
+    // Each script is the health gate, then the uncordon of the nodes the batch's drain cordoned.
+    const [createGate, createUncordon] = String(gate.create).split("uncordon() {");
+    const [updateGate, updateUncordon] = String(gate.update).split("uncordon() {");
+    expect(createGate).toContain("kubectl --kubeconfig /etc/kubernetes/admin.conf get node worker-1");
+    expect(createGate).not.toContain("Ready");
+    expect(updateGate).toContain('@.type=="Ready"');
+    for (const uncordon of [createUncordon, updateUncordon]) {
+      expect(uncordon).toContain("uncordon '\\''worker-1'\\''");
+      expect(uncordon).not.toContain("worker-2");
+    }
   });
 });
 

@@ -12,6 +12,7 @@ const COMMAND = "command:remote:Command";
 const connection = { user: "admin", port: 22, privateKey: "ssh-key", hostKeys: {} };
 let registrations: Registration[];
 
+/** The default cluster; with two workers per batch: batches [worker-1, worker-2], [worker-3]. */
 const spec = (version: string) => {
   const s = defaultSpec();
   s.kubernetesVersion = version;
@@ -32,7 +33,12 @@ beforeAll(async () => {
   const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
   createCluster(
     "u",
-    { spec: spec("1.35"), connection, previous: stateFromSpec(spec("1.34"), "dist") },
+    {
+      spec: spec("1.35"),
+      connection,
+      rollout: { maxUnavailable: 2 },
+      previous: stateFromSpec(spec("1.34"), "dist"),
+    },
     parent,
   );
   await settle(registrations);
@@ -57,28 +63,45 @@ describe("an upgrade under Pulumi", () => {
     expect(registrations.slice(count).filter((r) => r.name.startsWith("x-"))).toStrictEqual([]);
   });
 
-  it("drains each worker after the control plane is ready, delivers it, uncordons it, then gates", () => {
-    expect(deps("u-worker-1-drain")).toContain(urn("u-control-plane-ready"));
-    expect(deps("u-worker-1-deliver")).toStrictEqual([urn("u-worker-1-drain")]);
-    expect(deps("u-worker-1-uncordon")).toStrictEqual([urn("u-worker-1-deliver")]);
-    expect(deps("u-workers-1-ready")).toStrictEqual([urn("u-worker-1-uncordon")]);
-    expect(deps("u-worker-2-drain")).toStrictEqual([urn("u-workers-1-ready")]);
-    // Control-plane nodes are not drained.
-    expect(registrations.some((r) => r.name === "u-cp-1-drain")).toBe(false);
+  it("drains a batch after the control plane is ready, delivers it, gates and uncordons it, then the next", () => {
+    expect(deps("u-workers-1-drain")).toContain(urn("u-control-plane-ready"));
+    expect(deps("u-worker-1-deliver")).toStrictEqual([urn("u-workers-1-drain")]);
+    expect(deps("u-worker-2-deliver")).toStrictEqual([urn("u-workers-1-drain")]);
+    expect([...deps("u-workers-1-ready")].sort()).toStrictEqual(
+      [urn("u-worker-1-deliver"), urn("u-worker-2-deliver")].sort(),
+    );
+    expect(deps("u-workers-2-drain")).toStrictEqual([urn("u-workers-1-ready")]);
+    expect(deps("u-worker-3-deliver")).toStrictEqual([urn("u-workers-2-drain")]);
+    expect(deps("u-workers-2-ready")).toStrictEqual([urn("u-worker-3-deliver")]);
+    // Control-plane nodes are not drained, and no worker has a drain or uncordon of its own.
+    expect(
+      registrations
+        .filter((r) => /-(drain|uncordon)$/.test(r.name))
+        .map((r) => r.name)
+        .sort(),
+    ).toStrictEqual(["u-workers-1-drain", "u-workers-2-drain"]);
   });
 
-  it("re-drains exactly when the kubelet or runtime version changes (the trigger is the drain key)", () => {
-    const drain = registrations.find((r) => r.name === "u-worker-1-drain");
-    expect(drain?.inputs.triggers).toStrictEqual([
-      expect.stringMatching(/^containerd=\S+ kubelet=1\.35\.1 runc=\S+$/),
-    ]);
+  it("re-drains exactly when a node's kubelet or runtime version changes (the triggers are the drain keys)", () => {
+    const drain = registrations.find((r) => r.name === "u-workers-1-drain");
+    expect(drain?.inputs.triggers).toStrictEqual(
+      ["worker-1", "worker-2"].map((n) =>
+        expect.stringMatching(new RegExp(`^${n} containerd=\\S+ kubelet=1\\.35\\.1 runc=\\S+$`)),
+      ),
+    );
     const script = scriptOf(drain?.inputs.create);
-    expect(script).toContain("kubectl drain".replace("kubectl", "$K"));
+    // Every node to drain is cordoned before any drain starts, so evicted pods avoid the batch.
+    expect(script).toContain("consider 'worker-1' 'v1.35.1 containerd://");
+    expect(script).toContain("consider 'worker-2' 'v1.35.1 containerd://");
+    expect(script).not.toContain("worker-3");
+    expect(script.indexOf('$K cordon "$node"')).toBeLessThan(script.indexOf("$K drain"));
     expect(script).toContain("--ignore-daemonsets --delete-emptydir-data --timeout=");
-    expect(script).toContain("v1.35.1 containerd://");
-    const uncordon = scriptOf(registrations.find((r) => r.name === "u-worker-1-uncordon")?.inputs.create);
-    expect(uncordon).toContain('$K uncordon "$node"');
-    for (const s of [script, uncordon]) {
+    const gate = registrations.find((r) => r.name === "u-workers-1-ready");
+    const uncordon = scriptOf(gate?.inputs.update);
+    expect(uncordon.indexOf('$K uncordon "$node"')).toBeGreaterThan(uncordon.indexOf("wait_for "));
+    expect(uncordon).toContain("kubeforge\\.io/drained");
+    expect(uncordon).toContain("uncordon 'worker-2'");
+    for (const s of [script, uncordon, scriptOf(gate?.inputs.create)]) {
       expect(
         execFileSync("shellcheck", ["-"], { input: `#!/usr/bin/env bash\n${s}`, encoding: "utf8" }),
       ).toBe("");
