@@ -3,6 +3,7 @@ import { k8s } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
 import { toYaml } from "../host/node-file";
 import { KUBELET_PKI_DIR, paths } from "../paths";
+import { oneAtATime } from "../private/rollout";
 import type { ClusterModel } from "../spec/model";
 import {
   alertRuleGroups,
@@ -111,10 +112,7 @@ export class Monitoring extends Chart {
         metadata: { name, namespace, labels },
         spec: {
           selector: { matchLabels: labels },
-          updateStrategy: {
-            type: "RollingUpdate",
-            rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) },
-          },
+          updateStrategy: oneAtATime(),
           template: {
             metadata: { labels },
             spec: {

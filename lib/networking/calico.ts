@@ -1,6 +1,7 @@
 import { Chart } from "cdk8s";
 import { k8s } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
+import { oneAtATime } from "../private/rollout";
 import type { ClusterModel } from "../spec/model";
 
 /**
@@ -332,10 +333,7 @@ export class Calico extends Chart {
       metadata: { name: "calico-node", namespace, labels },
       spec: {
         selector: { matchLabels: labels },
-        updateStrategy: {
-          type: "RollingUpdate",
-          rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) },
-        },
+        updateStrategy: oneAtATime(),
         template: {
           metadata: { labels },
           spec: {

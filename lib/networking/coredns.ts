@@ -1,6 +1,7 @@
 import { Chart } from "cdk8s";
 import { k8s } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
+import { oneAtATime } from "../private/rollout";
 import type { ClusterModel } from "../spec/model";
 
 /** CoreDNS serves Prometheus metrics on this port (the `prometheus` plugin). */
@@ -138,7 +139,7 @@ export class CoreDns extends Chart {
       metadata: { name, namespace, labels },
       spec: {
         replicas: this.replicas,
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } },
+        strategy: oneAtATime(),
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },

@@ -2,6 +2,7 @@ import { Chart } from "cdk8s";
 import { k8s } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
 import { toYaml } from "../host/node-file";
+import { oneAtATime } from "../private/rollout";
 import type { ClusterModel } from "../spec/model";
 
 /** Where the kube-proxy ConfigMap is mounted in its pods. */
@@ -127,10 +128,7 @@ export class KubeProxy extends Chart {
       metadata: { name, namespace, labels },
       spec: {
         selector: { matchLabels: labels },
-        updateStrategy: {
-          type: "RollingUpdate",
-          rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) },
-        },
+        updateStrategy: oneAtATime(),
         template: {
           metadata: { labels },
           spec: {

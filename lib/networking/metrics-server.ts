@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from "cdk8s";
 import { k8s } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
+import { oneAtATime } from "../private/rollout";
 
 /** The metrics-server image, pinned. */
 export const METRICS_SERVER_IMAGE = "registry.k8s.io/metrics-server/metrics-server:v0.8.0";
@@ -116,7 +117,7 @@ export class MetricsServer extends Chart {
       spec: {
         replicas: this.replicas,
         selector: { matchLabels: labels },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } },
+        strategy: oneAtATime(),
         template: {
           metadata: { labels },
           spec: {
