@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import "reflect-metadata";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -134,7 +135,9 @@ describe("generatePki layout", () => {
         Buffer.from(creds["client-certificate-data"], "base64").toString(),
       );
       expect(cert.subjectName.getField("O")).toStrictEqual([org]);
-      expect(Buffer.from(creds["client-key-data"], "base64").toString()).toContain("BEGIN PRIVATE KEY");
+      expect(createPrivateKey(Buffer.from(creds["client-key-data"], "base64").toString()).type).toBe(
+        "private",
+      );
       expect(doc["current-context"]).toBe(`${doc.users[0].name}@kubeforge`);
       expect(Object.keys(creds).sort()).toStrictEqual(["client-certificate-data", "client-key-data"]);
     }

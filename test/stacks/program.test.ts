@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,7 +20,8 @@ const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) a
 const stackConfig = parse(fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8")) as {
   config: Record<string, unknown>;
 };
-const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----\n";
+/** A throwaway SSH key, made per run so no key material is committed. */
+const SSH_KEY = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
 let registrations: Registration[];
 let program: Record<string, pulumi.Output<unknown>>;
