@@ -6,6 +6,7 @@ import type { IConstruct } from "constructs";
 import { KubeforgeError } from "./errors";
 import { HostNode, toYaml } from "./host/node-file";
 import { secretModeOf } from "./pki/plan";
+import { formatMode } from "./private/format";
 import { ClusterModel } from "./spec/model";
 
 /** One node file, rendered. */
@@ -116,10 +117,7 @@ interface DesiredFile {
   readonly mode: number;
 }
 
-/** `0o600` → `"0600"` */
-export function formatMode(mode: number): string {
-  return `0${mode.toString(8).padStart(3, "0")}`;
-}
+export { formatMode };
 
 /** Lays the rendered output out as files: relative path → content and mode. */
 export function layoutFiles(rendered: RenderedCluster): Map<string, DesiredFile> {

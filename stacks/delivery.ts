@@ -6,6 +6,7 @@ import { MANIFESTS_DIR, paths } from "../lib/paths";
 import type { NodePkiPlan, PkiPlan } from "../lib/pki/plan";
 import { kubeletSecretPaths, staticPodReaders } from "../lib/plan/impact";
 import { generationRecord } from "../lib/plan/node-ops";
+import { formatMode, shellQuote } from "../lib/private/format";
 import { encryptionConfiguration } from "../lib/security/encryption-config";
 import type { RenderedFile, RenderedNode } from "../lib/synth";
 import { BOOTSTRAP_SCRIPT } from "../lib/worker/bootstrap";
@@ -112,10 +113,6 @@ export function nodeContentHash(node: RenderedNode): string {
   return h.digest("hex");
 }
 
-function modeString(mode: number): string {
-  return `0${mode.toString(8).padStart(3, "0")}`;
-}
-
 /** Marks the end of a payload, so a truncated stdin is refused before anything is written. */
 export const PAYLOAD_END = "#kubeforge-end";
 
@@ -127,14 +124,9 @@ export function payload(files: readonly DeliveredFile[]): string {
   const lines = files.map((f) => {
     if (/\s/.test(f.path) || /\s/.test(f.owner))
       throw new Error(`internal: whitespace in ${f.path} ${f.owner}`);
-    return `${f.path} ${modeString(f.mode)} ${f.owner} ${Buffer.from(f.content, "utf8").toString("base64")}`;
+    return `${f.path} ${formatMode(f.mode)} ${f.owner} ${Buffer.from(f.content, "utf8").toString("base64")}`;
   });
   return `${[...lines, PAYLOAD_END].join("\n")}\n`;
-}
-
-/** Single-quotes a word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A health check the delivery script (or a gate) waits for, with bounded retries. */

@@ -9,6 +9,7 @@ import {
   resetScript,
   uncordonScript,
 } from "../lib/plan/node-ops";
+import { shellQuote } from "../lib/private/format";
 import {
   API_SERVER_PORT,
   type ClusterModel,
@@ -18,7 +19,7 @@ import {
 } from "../lib/spec/model";
 import type { NodeSpec } from "../lib/spec/schema";
 import type { ConnectionConfig, RolloutConfig } from "./config";
-import { type HealthCheck, remoteCommand, shellQuote } from "./delivery";
+import { type HealthCheck, remoteCommand } from "./delivery";
 
 /**
  * The order `pulumi up` applies nodes in, and the health gates between them: etcd members, then

@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import { MANIFESTS_DIR } from "../paths";
+import { formatMode } from "../private/format";
 import type { ApiObject, AuditFile, AuditNode, AuditTree } from "./tree";
 
 /** The outcome of one check. NOT_DECIDABLE: the synthesized output cannot tell (the reason says why). */
@@ -28,9 +29,7 @@ export const fail = (reason: string): Verdict => ({ status: "FAIL", reason });
 export const undecidable = (reason: string): Verdict => ({ status: "NOT_DECIDABLE", reason });
 
 /** `0o640` → `"0640"`. */
-export function octal(mode: number): string {
-  return `0${mode.toString(8).padStart(3, "0")}`;
-}
+export const octal = formatMode;
 
 /** True when `mode` grants nothing beyond `max` (the benchmark's "or more restrictive"). */
 export function withinMode(mode: number, max: number): boolean {

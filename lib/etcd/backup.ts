@@ -2,6 +2,7 @@
 import { Construct } from "constructs";
 import { NodeFile } from "../host/node-file";
 import { ETCD_PKI_DIR, paths } from "../paths";
+import { shellQuote } from "../private/format";
 import { type ClusterModel, ETCD_CLIENT_PORT, ETCD_METRICS_PORT } from "../spec/model";
 import type { NodeSpec } from "../spec/schema";
 import type { EtcdMinor } from "../spec/versions";
@@ -22,11 +23,6 @@ export const ETCD_BACKUP_KUBELET_DROP_IN =
 /** The etcd tools of a minor: 3.5 moved the offline commands (restore, status) to etcdutl, 3.6 removed them from etcdctl. */
 export function etcdOfflineTool(minor: EtcdMinor): "etcdctl" | "etcdutl" {
   return minor === "3.4" ? "etcdctl" : "etcdutl";
-}
-
-/** Single-quotes a word for bash. Only used on values kubeforge generates or validated. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'"'"'`)}'`;
 }
 
 /** The local member's endpoints, as every script on a member uses them. */

@@ -2,10 +2,11 @@
 import { Construct } from "constructs";
 import { NodeFile } from "../host/node-file";
 import { KUBERNETES_DIR, MANIFESTS_DIR } from "../paths";
+import { shellQuote } from "../private/format";
 import type { ClusterModel } from "../spec/model";
 import type { NodeSpec } from "../spec/schema";
 import type { EtcdMinor } from "../spec/versions";
-import { etcdOfflineTool, etcdToolFunction, LOCAL_METRICS_URL, shellQuote } from "./backup";
+import { etcdOfflineTool, etcdToolFunction, LOCAL_METRICS_URL } from "./backup";
 
 /** Where the generated restore script is installed on every etcd member. */
 export const ETCD_RESTORE_SCRIPT = "/usr/local/sbin/kubeforge-etcd-restore.sh";

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are bash, whose ${…} expansions are intended.
 import { MANIFESTS_DIR, paths } from "../paths";
+import { shellQuote as q } from "../private/format";
 import { ETCD_CLIENT_PORT } from "../spec/model";
 
 /**
@@ -9,8 +10,6 @@ import { ETCD_CLIENT_PORT } from "../spec/model";
 
 /** The annotation a kubeforge drain sets, so only nodes kubeforge cordoned are uncordoned. */
 export const DRAINED_ANNOTATION = "kubeforge.io/drained";
-
-const q = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 function header(timeoutSeconds: number): string[] {
   return [

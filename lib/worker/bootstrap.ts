@@ -8,6 +8,7 @@ import {
   MODULES_LOAD_FILE,
   SYSCTL_FILE,
 } from "../networking/host-networking";
+import { formatMode, shellQuote } from "../private/format";
 import { ARCHES, type Arch, type Download } from "./checksums";
 
 /** Where the bootstrap script is installed on the host. */
@@ -31,15 +32,6 @@ export interface BootstrapOptions {
   readonly files: readonly ScriptFile[];
 }
 
-function mode(m: number): string {
-  return `0${m.toString(8).padStart(3, "0")}`;
-}
-
-/** Single-quotes a word for bash. Only used on values kubeforge generates or validated. */
-function q(word: string): string {
-  return `'${word.replace(/'/g, `'"'"'`)}'`;
-}
-
 const INSTALL_STEPS: Readonly<Record<Download["name"], string>> = {
   containerd: 'tar -xzf "${artifact}" -C /usr/local bin/',
   runc: 'install -m 0755 "${artifact}" /usr/local/sbin/runc',
@@ -54,7 +46,7 @@ function urlFor(download: Download): string {
 }
 
 function digestCase(digests: Readonly<Record<Arch, string>>): string {
-  return ARCHES.map((a) => `    ${a}) sha=${q(digests[a])} ;;`).join("\n");
+  return ARCHES.map((a) => `    ${a}) sha=${shellQuote(digests[a])} ;;`).join("\n");
 }
 
 /**
@@ -111,7 +103,7 @@ export function bootstrapScript(o: BootstrapOptions): string {
     "",
     "# record NAME SHA256",
     "record() {",
-    `  install -d -m 0755 ${q(INSTALLED_DIR)}`,
+    `  install -d -m 0755 ${shellQuote(INSTALLED_DIR)}`,
     `  printf "%s\\n" "$2" >"${INSTALLED_DIR}/$1"`,
     "}",
     "",
@@ -150,11 +142,11 @@ export function bootstrapScript(o: BootstrapOptions): string {
       '  case "${ARCH}" in',
       digestCase(digests),
       "  esac",
-      `  if installed ${q(d.name)} "\${sha}"; then return 0; fi`,
-      `  fetch ${q(d.name)} ${urlFor(d)} "\${sha}"`,
+      `  if installed ${shellQuote(d.name)} "\${sha}"; then return 0; fi`,
+      `  fetch ${shellQuote(d.name)} ${urlFor(d)} "\${sha}"`,
       `  local artifact="\${WORK_DIR}/${d.name}"`,
       `  ${INSTALL_STEPS[d.name]}`,
-      `  record ${q(d.name)} "\${sha}"`,
+      `  record ${shellQuote(d.name)} "\${sha}"`,
       "}",
       fn,
       "",
@@ -165,16 +157,18 @@ export function bootstrapScript(o: BootstrapOptions): string {
   for (const f of [...o.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const [user = "root", group = user] = f.owner.split(":");
     const b64 = Buffer.from(f.content, "utf8").toString("base64");
-    out.push(`write_file ${q(f.path)} ${mode(f.mode)} ${q(user)} ${q(group)} ${q(b64)}`);
+    out.push(
+      `write_file ${shellQuote(f.path)} ${formatMode(f.mode)} ${shellQuote(user)} ${shellQuote(group)} ${shellQuote(b64)}`,
+    );
   }
   out.push(
     "",
     "# Merge the managed block into /etc/hosts, keeping every other line of the host's file.",
     `hosts_tmp="$(mktemp "\${WORK_DIR}/hosts.XXXXXX")"`,
     "if [[ -f /etc/hosts ]]; then",
-    `  sed ${q(`/^${HOSTS_BEGIN_MARKER}$/,/^${HOSTS_END_MARKER}$/d`)} /etc/hosts >"\${hosts_tmp}"`,
+    `  sed ${shellQuote(`/^${HOSTS_BEGIN_MARKER}$/,/^${HOSTS_END_MARKER}$/d`)} /etc/hosts >"\${hosts_tmp}"`,
     "fi",
-    `cat ${q(KUBEFORGE_HOSTS_FILE)} >>"\${hosts_tmp}"`,
+    `cat ${shellQuote(KUBEFORGE_HOSTS_FILE)} >>"\${hosts_tmp}"`,
     'if ! cmp -s "${hosts_tmp}" /etc/hosts; then',
     '  cat "${hosts_tmp}" >/etc/hosts',
     "fi",
@@ -182,8 +176,8 @@ export function bootstrapScript(o: BootstrapOptions): string {
     "# Kernel modules now (and at boot through modules-load.d), then the sysctl profile.",
     "while read -r module; do",
     '  if [[ -n "${module}" ]]; then modprobe "${module}"; fi',
-    `done <${q(MODULES_LOAD_FILE)}`,
-    `sysctl -q -p ${q(SYSCTL_FILE)}`,
+    `done <${shellQuote(MODULES_LOAD_FILE)}`,
+    `sysctl -q -p ${shellQuote(SYSCTL_FILE)}`,
     "",
     "# The kubelet refuses to start with swap on (failSwapOn).",
     "swapoff -a",

@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import type { Construct } from "constructs";
 import { NodeFile, toYaml } from "../host/node-file";
+import { formatMode } from "../private/format";
 import { BOOTSTRAP_SCRIPT, carriedFiles, type ScriptFile } from "./bootstrap";
 
 /** Where a node's cloud-init user-data is kept, for the delivery step to hand to the cloud provider. */
@@ -8,10 +9,6 @@ export const CLOUD_INIT_USER_DATA = "/etc/kubeforge/cloud-init.yaml";
 
 /** Files larger than this are gzip+base64 encoded, to keep user-data under provider size limits. */
 const COMPRESS_OVER = 4096;
-
-function mode(m: number): string {
-  return `0${m.toString(8).padStart(3, "0")}`;
-}
 
 /**
  * cloud-init user-data for one node: `write_files` with path, permissions, owner (and encoding for
@@ -23,7 +20,7 @@ function mode(m: number): string {
 export function cloudInitUserData(files: readonly ScriptFile[]): string {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const writeFiles = sorted.map((f) => {
-    const entry: Record<string, string> = { path: f.path, permissions: mode(f.mode), owner: f.owner };
+    const entry: Record<string, string> = { path: f.path, permissions: formatMode(f.mode), owner: f.owner };
     if (Buffer.byteLength(f.content) > COMPRESS_OVER) {
       // gzip's header carries no timestamp from Node's zlib, so the bytes are deterministic.
       entry.encoding = "gz+b64";
