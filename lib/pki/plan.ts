@@ -1,4 +1,5 @@
 import { paths } from "../paths";
+import { isIpv4 } from "../private/cidr";
 import type { ClusterModel } from "../spec/model";
 import type { NodeSpec } from "../spec/schema";
 
@@ -75,10 +76,6 @@ function unique(values: readonly (string | undefined)[]): string[] {
   return [...new Set(values.filter((v): v is string => v !== undefined && v !== ""))];
 }
 
-function isIp(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
-}
-
 /** Builds the complete certificate plan of a cluster. Pure: same model, same plan. */
 export function planPki(model: ClusterModel): PkiPlan {
   const { spec } = model;
@@ -135,9 +132,9 @@ export function planPki(model: ClusterModel): PkiPlan {
             dnsNames: [
               node.name,
               ...model.kubernetesServiceNames,
-              isIp(endpointHost) ? undefined : endpointHost,
+              isIpv4(endpointHost) ? undefined : endpointHost,
             ].filter((v): v is string => v !== undefined),
-            ipAddresses: [model.apiServerServiceIp, ...nodeIps, isIp(endpointHost) ? endpointHost : ""],
+            ipAddresses: [model.apiServerServiceIp, ...nodeIps, isIpv4(endpointHost) ? endpointHost : ""],
           },
         ),
         leaf(

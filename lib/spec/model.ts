@@ -11,6 +11,8 @@ export const ETCD_METRICS_PORT = 2381;
 export const API_SERVER_PORT = 6443;
 export const CONTROLLER_MANAGER_PORT = 10257;
 export const SCHEDULER_PORT = 10259;
+/** The kubelet's authenticated HTTPS port (API server → kubelet, metrics). */
+export const KUBELET_PORT = 10250;
 
 /** An etcd member derived from a node. */
 export interface EtcdMember {
