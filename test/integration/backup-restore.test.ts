@@ -16,8 +16,10 @@ import {
   claimMemberAddresses,
   EtcdProcess,
   etcdctl,
+  exitedMembers,
   freePort,
   installedEtcdVersion,
+  keysOn,
   waitFor,
 } from "./etcd-harness";
 
@@ -114,11 +116,6 @@ describe("etcd backup and restore with the generated scripts", () => {
       tls,
       list.map((m) => m.clientUrl),
     );
-  const exited = (list: readonly Member[]) =>
-    list
-      .filter((m) => !m.process.running)
-      .map((m) => `etcd ${m.name} exited with ${m.process.exitCode}`)
-      .join("; ") || undefined;
 
   function startMember(m: Member): void {
     m.process = new EtcdProcess(
@@ -133,19 +130,8 @@ describe("etcd backup and restore with the generated scripts", () => {
     await waitFor(
       "members healthy",
       async () => ((await ctl(["endpoint", "health"], list)).code === 0 ? true : undefined),
-      { ...WAIT, diagnose: logs, abort: () => exited(list) },
+      { ...WAIT, diagnose: logs, abort: () => exitedMembers(list) },
     );
-  }
-
-  async function keysOn(m: Member): Promise<Map<string, string>> {
-    const r = ok(
-      await etcdctl(["get", "/kubeforge/", "--prefix", "--consistency=s"], tls, [m.clientUrl]),
-      `get on ${m.name}`,
-    );
-    const lines = r.stdout.split("\n").filter((l) => l !== "");
-    const out = new Map<string, string>();
-    for (let i = 0; i + 1 < lines.length; i += 2) out.set(lines[i] as string, lines[i + 1] as string);
-    return out;
   }
 
   async function putKeys(prefix: string, count: number, into?: Map<string, string>): Promise<void> {
@@ -369,7 +355,7 @@ describe("etcd backup and restore with the generated scripts", () => {
       const served = await waitFor(
         `${m.name} serving the restored keys`,
         async () => {
-          const r = await keysOn(m);
+          const r = await keysOn(m, tls);
           return r.size === keys.size ? r : undefined;
         },
         { ...WAIT, diagnose: logs },

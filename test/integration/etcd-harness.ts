@@ -232,3 +232,32 @@ export class EtcdProcess {
     return `--- ${this.name} (${this.logFile}) ---\n${text.trimEnd().split("\n").slice(-lines).join("\n")}`;
   }
 }
+
+/** A member as both integration tests see it: its name, its process and its client URL. */
+export interface RunningMember {
+  readonly name: string;
+  readonly process: EtcdProcess;
+  readonly clientUrl: string;
+}
+
+/** A message when a member's process has exited: a rejected flag ends here, not in a timeout. */
+export function exitedMembers(list: readonly RunningMember[]): string | undefined {
+  const dead = list.filter((m) => !m.process.running);
+  return dead.length === 0
+    ? undefined
+    : dead.map((m) => `etcd ${m.name} exited with ${m.process.exitCode}`).join("; ");
+}
+
+/**
+ * Every key under /kubeforge/ as one member serves it (serializable: its own copy of the data).
+ * Throws, with the member's log, when the read fails.
+ */
+export async function keysOn(m: RunningMember, tls: CtlTls): Promise<Map<string, string>> {
+  const r = await etcdctl(["get", "/kubeforge/", "--prefix", "--consistency=s"], tls, [m.clientUrl]);
+  if (r.code !== 0)
+    throw new Error(`get on ${m.name} failed (${r.code}): ${r.stderr || r.stdout}\n${m.process.logTail()}`);
+  const lines = r.stdout.split("\n").filter((l) => l !== "");
+  const out = new Map<string, string>();
+  for (let i = 0; i + 1 < lines.length; i += 2) out.set(lines[i] as string, lines[i + 1] as string);
+  return out;
+}

@@ -13,8 +13,10 @@ import {
   claimMemberAddresses,
   EtcdProcess,
   etcdctl,
+  exitedMembers,
   freePort,
   installedEtcdVersion,
+  keysOn,
   waitFor,
 } from "./etcd-harness";
 
@@ -83,14 +85,6 @@ describe("etcd 3-member cluster from the synthesized static pods", () => {
     return r;
   };
 
-  /** A message when a member's process has exited: a rejected flag ends here, not in a timeout. */
-  function exited(list: readonly Member[]): string | undefined {
-    const dead = list.filter((m) => !m.process.running);
-    return dead.length === 0
-      ? undefined
-      : dead.map((m) => `etcd ${m.name} exited with ${m.process.exitCode}`).join("; ");
-  }
-
   async function waitHealthy(list: readonly Member[]): Promise<void> {
     await waitFor(
       `${list.map((m) => m.name).join(",")} healthy`,
@@ -98,7 +92,7 @@ describe("etcd 3-member cluster from the synthesized static pods", () => {
         const r = await ctl(["endpoint", "health"], list);
         return r.code === 0 ? true : undefined;
       },
-      { ...WAIT, diagnose: logs, abort: () => exited(list) },
+      { ...WAIT, diagnose: logs, abort: () => exitedMembers(list) },
     );
   }
 
@@ -117,18 +111,6 @@ describe("etcd 3-member cluster from the synthesized static pods", () => {
       ok(await ctl(["put", key, value], list), `put ${key}`);
       keys.set(key, value);
     }
-  }
-
-  /** Every key under /kubeforge/ as served by one member (serializable: its own copy of the data). */
-  async function keysOn(m: Member): Promise<Map<string, string>> {
-    const r = ok(
-      await etcdctl(["get", "/kubeforge/", "--prefix", "--consistency=s"], tls, [m.clientUrl]),
-      `get on ${m.name}`,
-    );
-    const lines = r.stdout.split("\n").filter((l) => l !== "");
-    const out = new Map<string, string>();
-    for (let i = 0; i + 1 < lines.length; i += 2) out.set(lines[i] as string, lines[i + 1] as string);
-    return out;
   }
 
   beforeAll(async () => {
@@ -306,12 +288,12 @@ describe("etcd 3-member cluster from the synthesized static pods", () => {
     await waitFor(
       `${leader.name} serving every key`,
       async () => {
-        const served = await keysOn(leader);
+        const served = await keysOn(leader, tls);
         return served.size === keys.size ? served : undefined;
       },
       { ...WAIT, diagnose: logs },
     );
-    expect(await keysOn(leader)).toStrictEqual(keys);
+    expect(await keysOn(leader, tls)).toStrictEqual(keys);
     await waitHealthy(members);
   });
 
@@ -347,7 +329,7 @@ describe("etcd 3-member cluster from the synthesized static pods", () => {
       await waitFor(
         `${m.name} serving peer traffic`,
         async () => (m.process.logSinceStart().includes('"msg":"serving peer traffic"') ? true : undefined),
-        { ...WAIT, diagnose: logs, abort: () => exited([m]) },
+        { ...WAIT, diagnose: logs, abort: () => exitedMembers([m]) },
       );
     }
     await waitHealthy(members);
@@ -355,7 +337,7 @@ describe("etcd 3-member cluster from the synthesized static pods", () => {
       const served = await waitFor(
         `${m.name} serving the restored keys`,
         async () => {
-          const r = await keysOn(m);
+          const r = await keysOn(m, tls);
           return r.size === keys.size ? r : undefined;
         },
         { ...WAIT, diagnose: logs },
