@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ClusterApp } from "../lib/app";
+import { main } from "../lib/cli/main";
 import { Cluster, type ClusterProps } from "../lib/cluster";
 import { DEFAULT_CLUSTER_SPEC } from "../lib/spec/defaults";
 import type { ClusterSpecInput } from "../lib/spec/schema";
@@ -65,4 +66,12 @@ export function podFlags(manifest: unknown): Map<string, string> {
     flags.set(match[1], match[2] ?? "");
   }
   return flags;
+}
+
+/** Runs the kubeforge CLI in-process and returns its exit code, stdout and stderr. */
+export async function runCli(argv: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
 }

@@ -6,12 +6,12 @@ import { auditLevelFor, bodyLoggingRule } from "../../lib/audit/audit-policy-rul
 import { OPT_OUTS } from "../../lib/audit/opt-outs";
 import { type AuditReport, CHECKS, runAudit } from "../../lib/audit/runner";
 import { loadTree, treeFromRendered } from "../../lib/audit/tree";
-import { buildCli, main } from "../../lib/cli/main";
+import { buildCli } from "../../lib/cli/main";
 import { KubeforgeError } from "../../lib/errors";
 import { auditPolicy } from "../../lib/security/audit-policy";
 import { ADMISSION_CONFIG_PATH } from "../../lib/security/pod-security";
 import type { ClusterSpecInput } from "../../lib/spec/schema";
-import { defaultSpec, fileOf, render, tempDir } from "../util";
+import { defaultSpec, fileOf, render, runCli, tempDir } from "../util";
 
 const FIXTURE = path.join(__dirname, "../fixtures/kubeadm-like");
 
@@ -19,13 +19,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 function auditOf(spec: ClusterSpecInput): AuditReport {
   return runAudit(treeFromRendered(render(spec).rendered));
@@ -159,11 +152,11 @@ describe("kubeforge audit: a kubeadm-like fixture", () => {
   });
 
   it("makes `audit --min-score 100` fail with its code", async () => {
-    const r = await run("audit", FIXTURE, "--min-score", "100");
+    const r = await runCli(["audit", FIXTURE, "--min-score", "100"]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("below --min-score 100");
     expect(r.out).toContain("[FAIL] 1.2.15");
-    await expect(run("audit", FIXTURE, "--min-score", "80")).resolves.toMatchObject({ code: 0 });
+    await expect(runCli(["audit", FIXTURE, "--min-score", "80"])).resolves.toMatchObject({ code: 0 });
   });
 });
 
@@ -205,10 +198,10 @@ describe("kubeforge audit: opt-outs", () => {
     TURN_OFF["security.profiling"]?.(spec);
     fs.writeFileSync(config, JSON.stringify(spec));
     const out = path.join(t.dir, "dist");
-    const synth = await run("synth", "--config", config, "--out", out);
+    const synth = await runCli(["synth", "--config", config, "--out", out]);
     expect(synth.code).toBe(0);
     expect(synth.err).toMatch(/^warning: 'security\.profiling' \(true\)/);
-    const audit = await run("audit", out);
+    const audit = await runCli(["audit", out]);
     expect(audit.out).toContain("turned off by kubeforge setting 'security.profiling'");
   });
 
@@ -329,12 +322,12 @@ describe("kubeforge audit CLI", () => {
     const t = tempDir("kubeforge-audit-");
     cleanups.push(t.cleanup);
     const out = path.join(t.dir, "dist");
-    expect((await run("synth", "--out", out)).code).toBe(0);
-    const text = await run("audit", out, "--min-score", "100");
+    expect((await runCli(["synth", "--out", out])).code).toBe(0);
+    const text = await runCli(["audit", out, "--min-score", "100"]);
     expect(text.code).toBe(0);
     expect(text.out).toContain("CIS Kubernetes Benchmark v1.12.0");
     expect(text.out).toMatch(/Score 100\.0%: (\d+) of \1 decidable automated checks pass/);
-    const json = await run("audit", out, "--json");
+    const json = await runCli(["audit", out, "--json"]);
     const report = JSON.parse(json.out) as AuditReport;
     expect(report.score).toBe(100);
     expect(report.results.length).toBe(CHECKS.length);
@@ -343,7 +336,7 @@ describe("kubeforge audit CLI", () => {
   it("refuses a directory that is not synth output", async () => {
     const t = tempDir("kubeforge-audit-");
     cleanups.push(t.cleanup);
-    const r = await run("audit", t.dir);
+    const r = await runCli(["audit", t.dir]);
     expect(r.code).toBe(1);
     expect(() => loadTree(t.dir)).toThrow(expect.objectContaining({ code: "AUDIT_INPUT" }));
   });
@@ -367,7 +360,7 @@ describe("kubeforge audit CLI", () => {
     ).rejects.toMatchObject({
       code: "AUDIT_SCORE_TOO_LOW",
     });
-    await expect(run("audit", FIXTURE, "--min-score", "101")).resolves.toMatchObject({ code: 2 });
+    await expect(runCli(["audit", FIXTURE, "--min-score", "101"])).resolves.toMatchObject({ code: 2 });
   });
 
   it("marks a check NOT_DECIDABLE, not PASS, when the file it needs is absent", () => {

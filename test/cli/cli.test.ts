@@ -3,20 +3,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { main } from "../../lib/cli/main";
-import { defaultSpec, tempDir } from "../util";
+import { defaultSpec, runCli, tempDir } from "../util";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
-}
 
 function workdir(): string {
   const t = tempDir("kubeforge-cli-");
@@ -27,7 +19,7 @@ function workdir(): string {
 describe("kubeforge CLI", () => {
   it("synth writes the default cluster and reports figures", async () => {
     const out = path.join(workdir(), "dist");
-    const r = await run("synth", "--out", out);
+    const r = await runCli(["synth", "--out", out]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Synthesized cluster 'kubeforge' \(Kubernetes 1\.35\.\d+, 6 nodes\)/);
     expect(fs.existsSync(path.join(out, "nodes/cp-1/etc/kubernetes/manifests/kube-apiserver.yaml"))).toBe(
@@ -39,7 +31,7 @@ describe("kubeforge CLI", () => {
     const dir = workdir();
     const config = path.join(dir, "kubeforge.yaml");
     fs.writeFileSync(config, stringify({ ...defaultSpec(), name: "prod", kubernetesVersion: "1.34" }));
-    const r = await run("synth", "--config", config, "--out", path.join(dir, "out"));
+    const r = await runCli(["synth", "--config", config, "--out", path.join(dir, "out")]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("'prod' (Kubernetes 1.34.");
   });
@@ -47,7 +39,7 @@ describe("kubeforge CLI", () => {
   it("an invalid kubeforge.yaml prints every problem, exits 1 and leaves the output untouched", async () => {
     const dir = workdir();
     const out = path.join(dir, "dist");
-    expect((await run("synth", "--out", out)).code).toBe(0);
+    expect((await runCli(["synth", "--out", out])).code).toBe(0);
     const before = fs.readFileSync(path.join(out, "kubeforge.json"));
     const config = path.join(dir, "bad.yaml");
     const bad = defaultSpec() as Record<string, unknown>;
@@ -55,7 +47,7 @@ describe("kubeforge CLI", () => {
     bad.networking = { podCIDR: "10.96.0.0/16", serviceCIDR: "10.96.0.0/12" };
     bad.kubernetesVersion = "1.20";
     fs.writeFileSync(config, stringify(bad));
-    const r = await run("synth", "--config", config, "--out", out);
+    const r = await runCli(["synth", "--config", config, "--out", out]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("[UNKNOWN_KEY]");
     expect(r.err).toContain("Did you mean 'nodes'?");
@@ -65,28 +57,28 @@ describe("kubeforge CLI", () => {
   });
 
   it("validate reports success and failure with exit codes", async () => {
-    expect((await run("validate")).code).toBe(0);
+    expect((await runCli(["validate"])).code).toBe(0);
     const dir = workdir();
     const config = path.join(dir, "bad.yaml");
     fs.writeFileSync(config, "name: Bad_Name\nnodes: []\n");
-    const r = await run("validate", "--config", config);
+    const r = await runCli(["validate", "--config", config]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("[INVALID_NAME]");
     expect(r.err).toContain("[NO_CONTROL_PLANE]");
   });
 
   it("a missing config file is a clear error", async () => {
-    const r = await run("validate", "--config", "/nonexistent/kubeforge.yaml");
+    const r = await runCli(["validate", "--config", "/nonexistent/kubeforge.yaml"]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("does not exist");
   });
 
   it("prints usage for --help and exits 2 on unknown commands", async () => {
-    const help = await run("--help");
+    const help = await runCli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.out).toContain("synth");
     expect(help.out).toContain("validate");
-    const unknown = await run("frobnicate");
+    const unknown = await runCli(["frobnicate"]);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain("unknown command");
   });

@@ -2,11 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { main } from "../../lib/cli/main";
 import type { KubeforgeError } from "../../lib/errors";
 import type { ClusterPlan } from "../../lib/plan/plan";
 import { stateFromGit } from "../../lib/plan/state";
-import { defaultSpec, tempDir } from "../util";
+import { defaultSpec, runCli, tempDir } from "../util";
 
 /**
  * `kubeforge plan` on the default cluster: the running cluster is the default at Kubernetes 1.34
@@ -16,19 +15,12 @@ const t = tempDir("kubeforge-plan-cli-");
 const dist = path.join(t.dir, "dist");
 const specFile = path.join(t.dir, "kubeforge.yaml");
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
-
 beforeAll(async () => {
   const old = defaultSpec();
   old.kubernetesVersion = "1.34";
   const oldFile = path.join(t.dir, "old.yaml");
   fs.writeFileSync(oldFile, stringify(old));
-  expect((await run(["synth", "-c", oldFile, "-o", dist])).code).toBe(0);
+  expect((await runCli(["synth", "-c", oldFile, "-o", dist])).code).toBe(0);
   const next = defaultSpec();
   next.kubernetesVersion = "1.35";
   next.nodes = next.nodes.filter((n) => n.name !== "worker-3");
@@ -45,7 +37,7 @@ describe("kubeforge plan", () => {
   });
 
   it("explains an upgrade and a removal: every node, its impact class, and the order", async () => {
-    const r = await run(["plan", "--from", dist, "-c", specFile]);
+    const r = await runCli(["plan", "--from", dist, "-c", specFile]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("Kubernetes 1.34.4 → 1.35.1: upgrade");
     const line = (node: string) => r.out.split("\n").find((l) => l.startsWith(`  ${node} `)) ?? "";
@@ -74,7 +66,7 @@ describe("kubeforge plan", () => {
   });
 
   it("prints the same plan as JSON for CI", async () => {
-    const r = await run(["plan", "--from", dist, "-c", specFile, "--json", "--max-unavailable", "2"]);
+    const r = await runCli(["plan", "--from", dist, "-c", specFile, "--json", "--max-unavailable", "2"]);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.out) as ClusterPlan;
     expect(plan.upgrade).toBe(true);
@@ -104,7 +96,7 @@ describe("kubeforge plan", () => {
     delete spec.controlPlane;
     const file = path.join(t.dir, "shrink.yaml");
     fs.writeFileSync(file, stringify(spec));
-    const r = await run(["plan", "--from", dist, "-c", file, "--json"]);
+    const r = await runCli(["plan", "--from", dist, "-c", file, "--json"]);
     expect(r.code).toBe(1);
     const plan = JSON.parse(r.out) as ClusterPlan;
     expect(plan.issues.map((i) => i.code)).toStrictEqual(["ETCD_QUORUM_LOSS"]);
@@ -117,18 +109,18 @@ describe("kubeforge plan", () => {
     const oldFile = path.join(t.dir, "older.yaml");
     const olderDist = path.join(t.dir, "dist-133");
     fs.writeFileSync(oldFile, stringify(old));
-    expect((await run(["synth", "-c", oldFile, "-o", olderDist])).code).toBe(0);
-    const r = await run(["plan", "--from", olderDist]);
+    expect((await runCli(["synth", "-c", oldFile, "-o", olderDist])).code).toBe(0);
+    const r = await runCli(["plan", "--from", olderDist]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("[UPGRADE_SKIPS_MINOR]");
   });
 
   it("needs exactly one previous state, and a dist/ directory (PLAN_INPUT)", async () => {
-    const none = await run(["plan"]);
+    const none = await runCli(["plan"]);
     expect(none.code).toBe(1);
     expect(none.err).toContain("--from-git");
-    expect((await run(["plan", "--from", dist, "--from-git", "HEAD:x.yaml"])).code).toBe(1);
-    const r = await run(["plan", "--from", t.dir]);
+    expect((await runCli(["plan", "--from", dist, "--from-git", "HEAD:x.yaml"])).code).toBe(1);
+    const r = await runCli(["plan", "--from", t.dir]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("kubeforge.json");
   });

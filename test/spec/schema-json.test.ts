@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../lib/cli/main";
 import { ClusterSpecSchema } from "../../lib/spec/schema";
+import { runCli } from "../util";
 
 interface JsonSchema {
   readonly type?: string | string[];
@@ -21,11 +21,8 @@ interface JsonSchema {
 }
 
 /** Runs `kubeforge schema` in-process and returns its exit code, stdout and stderr. */
-async function runSchema(): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(["schema"], { out: (t) => (out += t), err: (t) => (err += t) });
-  return { code, out, err };
+function runSchema(): Promise<{ code: number; out: string; err: string }> {
+  return runCli(["schema"]);
 }
 
 /** Every sub-schema with `properties` (a fixed set of fields), with its JSON path, following `$ref`s. */
