@@ -3,11 +3,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Chart } from "cdk8s";
 import type { IConstruct } from "constructs";
+import { Cluster } from "./cluster";
 import { KubeforgeError } from "./errors";
 import { HostNode, toYaml } from "./host/node-file";
 import { secretModeOf } from "./pki/plan";
 import { formatMode } from "./private/format";
-import { ClusterModel } from "./spec/model";
 
 /** One node file, rendered. */
 export interface RenderedFile {
@@ -42,15 +42,10 @@ export interface RenderedCluster {
   readonly kubernetesVersion?: string;
 }
 
-/** The Kubernetes version of the one cluster model in the tree (any construct exposing `model`), if exactly one. */
+/** The Kubernetes version of the tree's cluster, when it holds exactly one. */
 function clusterVersion(all: readonly IConstruct[]): string | undefined {
-  const models = new Set(
-    all
-      .map((c) => (c as { model?: unknown }).model)
-      .filter((m): m is ClusterModel => m instanceof ClusterModel),
-  );
-  const [model, ...others] = models;
-  return model && others.length === 0 ? model.spec.kubernetesVersion : undefined;
+  const clusters = all.filter((c): c is Cluster => c instanceof Cluster);
+  return clusters.length === 1 ? clusters[0]?.spec.kubernetesVersion : undefined;
 }
 
 /** Runs every construct's validations and reports them all at once. */
