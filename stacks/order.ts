@@ -14,7 +14,7 @@ import {
   API_SERVER_PORT,
   type ClusterModel,
   CONTROLLER_MANAGER_PORT,
-  ETCD_CLIENT_PORT,
+  ETCD_LOCAL_CLIENT_URL,
   SCHEDULER_PORT,
 } from "../lib/spec/model";
 import type { NodeSpec } from "../lib/spec/schema";
@@ -56,7 +56,7 @@ function etcdHealth(): HealthCheck {
     description: "etcd member",
     command:
       `${curl} --cacert ${paths.etcdCaCert} --cert ${paths.etcdHealthcheckClientCert} ` +
-      `--key ${paths.etcdHealthcheckClientKey} https://127.0.0.1:${ETCD_CLIENT_PORT}/health | grep -q '"health":"true"'`,
+      `--key ${paths.etcdHealthcheckClientKey} ${ETCD_LOCAL_CLIENT_URL}/health | grep -q '"health":"true"'`,
   };
 }
 

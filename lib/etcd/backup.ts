@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { NodeFile } from "../host/node-file";
 import { ETCD_PKI_DIR, paths } from "../paths";
 import { shellQuote } from "../private/format";
-import { type ClusterModel, ETCD_CLIENT_PORT, ETCD_METRICS_PORT } from "../spec/model";
+import { type ClusterModel, ETCD_LOCAL_CLIENT_URL } from "../spec/model";
 import type { NodeSpec } from "../spec/schema";
 import type { EtcdMinor } from "../spec/versions";
 
@@ -26,8 +26,6 @@ export function etcdOfflineTool(minor: EtcdMinor): "etcdctl" | "etcdutl" {
 }
 
 /** The local member's endpoints, as every script on a member uses them. */
-export const LOCAL_CLIENT_URL = `https://127.0.0.1:${ETCD_CLIENT_PORT}`;
-export const LOCAL_METRICS_URL = `http://127.0.0.1:${ETCD_METRICS_PORT}`;
 
 /**
  * The bash function shared by the backup and restore scripts: `etcd_tool etcdctl|etcdutl ARGS…` runs
@@ -87,7 +85,7 @@ export function etcdBackupScript(o: BackupScriptOptions): string {
     `readonly MEMBER=${shellQuote(o.member)}`,
     `readonly BACKUP_DIR=${shellQuote(o.directory)}`,
     `readonly RETAIN=${o.retention}`,
-    `readonly ENDPOINT=${shellQuote(LOCAL_CLIENT_URL)}`,
+    `readonly ENDPOINT=${shellQuote(ETCD_LOCAL_CLIENT_URL)}`,
     `readonly PKI_DIR=${shellQuote(ETCD_PKI_DIR)}`,
     `readonly CACERT=${shellQuote(paths.etcdCaCert)}`,
     `readonly CERT=${shellQuote(paths.etcdHealthcheckClientCert)}`,

@@ -2,7 +2,12 @@ import type { Construct } from "constructs";
 import { ETCD_PKI_DIR, paths } from "../paths";
 import { type ComponentProps, StaticPodComponent } from "../private/component";
 import { STRONG_CIPHER_SUITES } from "../security/tls";
-import { type ClusterModel, ETCD_CLIENT_PORT, ETCD_METRICS_PORT } from "../spec/model";
+import {
+  type ClusterModel,
+  ETCD_LOCAL_CLIENT_URL,
+  ETCD_LOCAL_METRICS_URL,
+  ETCD_METRICS_PORT,
+} from "../spec/model";
 import type { NodeSpec } from "../spec/schema";
 import type { EtcdMinor } from "../spec/versions";
 
@@ -23,14 +28,14 @@ export function etcdFlags(
   const flags: Record<string, string> = {
     name: member.name,
     "data-dir": etcd.dataDir,
-    "listen-client-urls": `https://127.0.0.1:${ETCD_CLIENT_PORT},${member.clientUrl}`,
+    "listen-client-urls": `${ETCD_LOCAL_CLIENT_URL},${member.clientUrl}`,
     "advertise-client-urls": member.clientUrl,
     "listen-peer-urls": member.peerUrl,
     "initial-advertise-peer-urls": member.peerUrl,
     "initial-cluster": model.etcdInitialCluster,
     "initial-cluster-state": "new",
     "initial-cluster-token": `${model.spec.name}-etcd`,
-    "listen-metrics-urls": `http://127.0.0.1:${ETCD_METRICS_PORT}`,
+    "listen-metrics-urls": ETCD_LOCAL_METRICS_URL,
     "cert-file": paths.etcdServerCert,
     "key-file": paths.etcdServerKey,
     "trusted-ca-file": paths.etcdCaCert,

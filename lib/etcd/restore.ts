@@ -3,10 +3,10 @@ import { Construct } from "constructs";
 import { NodeFile } from "../host/node-file";
 import { KUBERNETES_DIR, MANIFESTS_DIR } from "../paths";
 import { shellQuote } from "../private/format";
-import type { ClusterModel } from "../spec/model";
+import { type ClusterModel, ETCD_LOCAL_METRICS_URL } from "../spec/model";
 import type { NodeSpec } from "../spec/schema";
 import type { EtcdMinor } from "../spec/versions";
-import { etcdOfflineTool, etcdToolFunction, LOCAL_METRICS_URL } from "./backup";
+import { etcdOfflineTool, etcdToolFunction } from "./backup";
 
 /** Where the generated restore script is installed on every etcd member. */
 export const ETCD_RESTORE_SCRIPT = "/usr/local/sbin/kubeforge-etcd-restore.sh";
@@ -49,7 +49,7 @@ export function etcdRestoreScript(o: RestoreScriptOptions): string {
     `readonly DATA_DIR=${shellQuote(o.dataDir)}`,
     `readonly MANIFESTS_DIR=${shellQuote(MANIFESTS_DIR)}`,
     `readonly HELD_DIR=${shellQuote(RESTORE_HELD_DIR)}`,
-    `readonly METRICS_URL=${shellQuote(LOCAL_METRICS_URL)}`,
+    `readonly METRICS_URL=${shellQuote(ETCD_LOCAL_METRICS_URL)}`,
     `readonly INITIAL_CLUSTER=${shellQuote(o.initialCluster)}`,
     `readonly INITIAL_CLUSTER_TOKEN=${shellQuote(o.initialClusterToken)}`,
     `readonly INITIAL_ADVERTISE_PEER_URLS=${shellQuote(o.initialAdvertisePeerUrls)}`,

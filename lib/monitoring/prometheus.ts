@@ -1,5 +1,5 @@
 import { KUBE_PROXY_METRICS_ADDRESS } from "../networking/kube-proxy";
-import { ETCD_METRICS_PORT, KUBELET_PORT } from "../spec/model";
+import { ETCD_LOCAL_METRICS_URL, KUBELET_PORT } from "../spec/model";
 
 /** The kube-rbac-proxy image of the node-local metrics proxies, pinned. */
 export const KUBE_RBAC_PROXY_IMAGE = "quay.io/brancz/kube-rbac-proxy:v0.19.0";
@@ -7,7 +7,7 @@ export const KUBE_RBAC_PROXY_IMAGE = "quay.io/brancz/kube-rbac-proxy:v0.19.0";
 export const ETCD_METRICS_PROXY_PORT = 12381;
 export const KUBE_PROXY_METRICS_PROXY_PORT = 12249;
 /** The loopback endpoints behind the proxies (etcd's `--listen-metrics-urls`, kube-proxy's `metricsBindAddress`). */
-export const ETCD_METRICS_UPSTREAM = `http://127.0.0.1:${ETCD_METRICS_PORT}/`;
+export const ETCD_METRICS_UPSTREAM = `${ETCD_LOCAL_METRICS_URL}/`;
 export const KUBE_PROXY_METRICS_UPSTREAM = `http://${KUBE_PROXY_METRICS_ADDRESS}/`;
 /** The scraper identity: a ServiceAccount bound to the metrics-reader ClusterRole. */
 export const PROMETHEUS_SERVICE_ACCOUNT = "kubeforge-prometheus";

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings are bash, whose ${…} expansions are intended.
 import { MANIFESTS_DIR, paths } from "../paths";
 import { shellQuote as q } from "../private/format";
-import { ETCD_CLIENT_PORT } from "../spec/model";
+import { ETCD_LOCAL_CLIENT_URL } from "../spec/model";
 
 /**
  * Shell scripts for the node operations around a rollout step — drain, uncordon, membership, reset —
@@ -156,7 +156,7 @@ export function membershipScript(o: MembershipOptions): string {
   if (o.etcdVia !== undefined) {
     const etcdctl = [
       `$K -n kube-system exec ${q(`etcd-${o.etcdVia}`)} -- etcdctl`,
-      `--endpoints=https://127.0.0.1:${ETCD_CLIENT_PORT}`,
+      `--endpoints=${ETCD_LOCAL_CLIENT_URL}`,
       `--cacert=${paths.etcdCaCert}`,
       `--cert=${paths.etcdHealthcheckClientCert}`,
       `--key=${paths.etcdHealthcheckClientKey}`,

@@ -8,6 +8,9 @@ export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
 /** etcd serves plain-HTTP metrics on loopback only, as kubeadm does. */
 export const ETCD_METRICS_PORT = 2381;
+/** Every member's loopback client listener and its loopback-only metrics listener. */
+export const ETCD_LOCAL_CLIENT_URL = `https://127.0.0.1:${ETCD_CLIENT_PORT}`;
+export const ETCD_LOCAL_METRICS_URL = `http://127.0.0.1:${ETCD_METRICS_PORT}`;
 export const API_SERVER_PORT = 6443;
 export const CONTROLLER_MANAGER_PORT = 10257;
 export const SCHEDULER_PORT = 10259;
@@ -102,7 +105,7 @@ export class ClusterModel {
   etcdServersFor(node: NodeSpec): string[] {
     const local = this.etcdMemberOf(node.name);
     const rest = this.etcdMembers.filter((m) => m.name !== node.name).map((m) => m.clientUrl);
-    return local ? [`https://127.0.0.1:${ETCD_CLIENT_PORT}`, ...rest] : rest;
+    return local ? [ETCD_LOCAL_CLIENT_URL, ...rest] : rest;
   }
 
   /** DNS names of the `kubernetes` Service, as API server certificates must carry them. */
